@@ -1,0 +1,87 @@
+-- The extension's own tables: the import journal and the registry of target triggers the loader
+-- replaces. They belong to the extension (its data is dumped by pg_dump); the target tables do not.
+
+CREATE TABLE sinp_import.imports (
+    import_id        bigserial PRIMARY KEY,
+    archive_name     text NOT NULL,
+    sha256           text,
+    size_bytes       bigint,
+    -- From the archive's name when it follows YYYY-MM-DD_sinp_<region>_<provider>.zip
+    archive_date     date,
+    region           text,
+    provider         text,
+    -- meta_archive.ini
+    format_version   text,
+    export_date      text,
+    taxref_version   text,
+    habref_version   text,
+    editor           text,
+    contact          text,
+    notes            text,
+    meta             jsonb,
+    mode             text NOT NULL CHECK (mode IN ('strict', 'lenient')),
+    dry_run          boolean NOT NULL DEFAULT false,
+    status           text NOT NULL DEFAULT 'running'
+                     CHECK (status IN ('running', 'applied', 'applied_with_errors', 'rejected', 'already_loaded', 'dry_run')),
+    inserted         bigint NOT NULL DEFAULT 0,
+    updated          bigint NOT NULL DEFAULT 0,
+    deleted          bigint NOT NULL DEFAULT 0,
+    unchanged        bigint NOT NULL DEFAULT 0,
+    rejected         bigint NOT NULL DEFAULT 0,
+    -- Per entity: {"synthese": {"inserted": n, ...}, ...}
+    entity_counts    jsonb NOT NULL DEFAULT '{}',
+    error_count      bigint NOT NULL DEFAULT 0,
+    warning_count    bigint NOT NULL DEFAULT 0,
+    started_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at      timestamptz,
+    duration         interval GENERATED ALWAYS AS (finished_at - started_at) STORED,
+    loaded_by        name NOT NULL DEFAULT current_user
+);
+CREATE INDEX imports_sha256_idx ON sinp_import.imports (sha256);
+COMMENT ON TABLE sinp_import.imports IS 'One row per call of load_archive: the archive, its meta_archive.ini, the outcome and the counts.';
+
+CREATE TABLE sinp_import.import_errors (
+    import_id   bigint NOT NULL REFERENCES sinp_import.imports ON DELETE CASCADE,
+    file        text NOT NULL,
+    line        bigint,
+    column_name text,
+    severity    text NOT NULL CHECK (severity IN ('error', 'warning')),
+    code        text NOT NULL,
+    message     text NOT NULL,
+    value       text,
+    raw_record  text
+);
+CREATE INDEX import_errors_import_idx ON sinp_import.import_errors (import_id, file, line);
+COMMENT ON TABLE sinp_import.import_errors IS 'Every problem found in an archive, with the original record so it can be corrected and re-sent.';
+
+-- Triggers of the target tables whose work the loader does itself, once, set-based: they are
+-- disabled (ALTER TABLE ... DISABLE TRIGGER, inside the load's transaction) during a load. Both
+-- the names create_target_schema() gives and GeoNature's own names are listed; unknown triggers
+-- stay enabled.
+CREATE TABLE sinp_import.managed_triggers (
+    table_name   text NOT NULL,
+    trigger_name text NOT NULL,
+    replaced_by  text NOT NULL,
+    PRIMARY KEY (table_name, trigger_name)
+);
+COMMENT ON TABLE sinp_import.managed_triggers IS 'Target triggers disabled during a load; replaced_by says what the loader does instead.';
+
+INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by) VALUES
+    ('gn_synthese.synthese', 'tri_meta_dates_change_synthese', 'meta dates kept from the archive (now() when empty)'),
+    ('gn_synthese.synthese', 'tri_insert_cor_area_synthese', 'cor_area_synthese computed once for the written rows'),
+    ('gn_synthese.synthese', 'tri_update_cor_area_synthese', 'cor_area_synthese computed once for the written rows'),
+    ('gn_synthese.synthese', 'tri_log_delete_synthese', 't_log_synthese written by the delete statement'),
+    ('gn_synthese.t_sources', 'tri_meta_dates_change_t_sources', 'meta dates kept from the archive'),
+    ('gn_synthese.t_sources', 'tri_meta_dates_t_sources', 'meta dates kept from the archive'),
+    ('utilisateurs.bib_organismes', 'tri_meta_dates_change_bib_organismes', 'meta dates kept from the archive'),
+    ('utilisateurs.bib_organismes', 'tri_meta_dates_change_organisms', 'meta dates kept from the archive'),
+    ('utilisateurs.t_roles', 'tri_modify_date_insert_t_roles', 'date_insert kept from the archive'),
+    ('utilisateurs.t_roles', 'tri_modify_date_update_t_roles', 'date_update kept from the archive'),
+    ('gn_meta.t_acquisition_frameworks', 'tri_meta_dates_change_t_acquisition_frameworks', 'meta dates kept from the archive'),
+    ('gn_meta.t_acquisition_frameworks', 'tri_meta_dates_change_acquisition_framework', 'meta dates kept from the archive'),
+    ('gn_meta.t_datasets', 'tri_meta_dates_change_t_datasets', 'meta dates kept from the archive'),
+    ('gn_meta.t_datasets', 'tri_meta_dates_change_datasets', 'meta dates kept from the archive');
+
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports', '');
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports_import_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.import_errors', '');

@@ -1,0 +1,251 @@
+-- How staged rows become target rows. Each statement is named by a `-- name:` line; the loader
+-- runs them with the placeholders in braces filled from the entity's field table:
+--   {table}   the target table            {stage}  the entity's TEMP staging table
+--   {key}     the key column              {id}     the target's serial id column
+--   {entity}  the entity name             {local_srid}, {taxref_version}
+-- Every staging table has _line (the record's line in the file) and _action (I, U or D).
+-- pg_temp.sinp_written lists the target rows this load inserted or updated, for the post-work.
+
+-- name: written
+CREATE TEMP TABLE IF NOT EXISTS sinp_written (entity text NOT NULL, id integer NOT NULL, inserted boolean NOT NULL);
+TRUNCATE sinp_written;
+
+-- name: upsert
+-- I and U rows: a row whose key exists is updated when the archive's version (meta_update_date)
+-- is newer, or the stored one unknown; a row whose key is absent is inserted (FORMAT.md §7).
+-- {update_set}, {insert_columns}, {insert_values} and {newer} are built from the field table.
+WITH updated AS (
+    UPDATE {table} AS t
+       SET {update_set}
+      FROM {source} AS s
+     WHERE s._action IN ('I', 'U')
+       AND t.{key} = s.{key}
+       AND ({newer})
+ RETURNING t.{id} AS id
+), inserted AS (
+    INSERT INTO {table} ({insert_columns})
+    SELECT {insert_values}
+      FROM {source} AS s
+     WHERE s._action IN ('I', 'U')
+       AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = s.{key})
+ RETURNING {id} AS id
+)
+INSERT INTO sinp_written (entity, id, inserted)
+SELECT '{entity}', id, false FROM updated
+UNION ALL
+SELECT '{entity}', id, true FROM inserted;
+
+-- name: delete
+-- D rows, applied after every I and U row, entities in reverse order.
+DELETE FROM {table} AS t
+ USING {stage} AS s
+ WHERE s._action = 'D'
+   AND t.{key} = s.{key}
+RETURNING t.{key};
+
+-- name: delete synthese
+-- An observation is only deleted by an archive of its own source (FORMAT.md §7), and every
+-- deletion is logged in t_log_synthese, as GeoNature's tri_log_delete_synthese does.
+WITH deleted AS (
+    DELETE FROM gn_synthese.synthese AS t
+     USING {stage} AS s
+     WHERE s._action = 'D'
+       AND t.unique_id_sinp = s.unique_id_sinp
+       AND t.id_source = s.id_source
+ RETURNING t.id_synthese
+)
+INSERT INTO gn_synthese.t_log_synthese (id_synthese, last_action, meta_last_action_date)
+SELECT id_synthese, 'D', now() FROM deleted
+ON CONFLICT (id_synthese) DO UPDATE SET last_action = 'D', meta_last_action_date = now()
+RETURNING id_synthese;
+
+-- name: source synthese
+-- The synthese rows as they are written: the geometry read by PostGIS (EWKT, hex EWKB, or WKT
+-- in the local SRID), or the attached area's geometry, projected to the local SRID and 4326.
+SELECT s.*,
+       g.geom_local                                              AS the_geom_local,
+       public.ST_Transform(g.geom_input, 4326)                   AS the_geom_4326,
+       public.ST_Transform(public.ST_Centroid(g.geom_local), 4326) AS the_geom_point,
+       area.id_area                                              AS id_area_attachment,
+       {taxref_version}::varchar(50)                             AS meta_v_taxref
+  FROM {stage} AS s
+  LEFT JOIN (ref_geo.l_areas AS area
+             JOIN ref_geo.bib_areas_types AS area_type ON area_type.id_type = area.id_type)
+         ON area_type.type_code = s._area_type AND area.area_code = s._area_code
+ CROSS JOIN LATERAL (
+       SELECT i.geom_input, public.ST_Transform(i.geom_input, {local_srid}) AS geom_local
+         FROM (SELECT CASE WHEN s._geom IS NULL THEN area.geom
+                           WHEN public.ST_SRID(s._geom) = 0 THEN public.ST_SetSRID(s._geom, {local_srid})
+                           ELSE s._geom
+                      END AS geom_input) AS i
+       ) AS g
+
+-- name: check synthese INVALID_ATTACHMENT_CODE code_area_attachment
+SELECT s._line, s._area_type || '.' || s._area_code
+  FROM {stage} AS s
+ WHERE s._area_type IS NOT NULL
+   AND NOT EXISTS (SELECT 1
+                     FROM ref_geo.l_areas AS a
+                     JOIN ref_geo.bib_areas_types AS t ON t.id_type = a.id_type
+                    WHERE t.type_code = s._area_type AND a.area_code = s._area_code)
+ ORDER BY s._line;
+
+-- name: check synthese CD_NOM_NOT_FOUND cd_nom
+-- Only when taxonomie.taxref has rows (an empty taxref means: do not check).
+SELECT s._line, s.cd_nom::text
+  FROM {stage} AS s
+ WHERE s.cd_nom IS NOT NULL
+   AND EXISTS (SELECT 1 FROM taxonomie.taxref)
+   AND NOT EXISTS (SELECT 1 FROM taxonomie.taxref AS t WHERE t.cd_nom = s.cd_nom)
+ ORDER BY s._line;
+
+-- name: check acquisition_framework PARENT_NOT_FOUND parent_code
+-- A parent may come later in the same file, or already be in the database.
+SELECT s._line, s._parent_code
+  FROM {stage} AS s
+ WHERE s._parent_code IS NOT NULL
+   AND s._action <> 'D'
+   AND NOT EXISTS (SELECT 1 FROM {stage} AS p
+                    WHERE p.unique_acquisition_framework_id::text = lower(s._parent_code))
+   AND NOT EXISTS (SELECT 1 FROM gn_meta.t_acquisition_frameworks AS p
+                    WHERE p.unique_acquisition_framework_id::text = lower(s._parent_code)
+                       OR p.acquisition_framework_name = s._parent_code)
+ ORDER BY s._line;
+
+-- name: post acquisition_framework parents
+-- Parents are linked once every framework of the file is written, so their order is free.
+UPDATE gn_meta.t_acquisition_frameworks AS t
+   SET acquisition_framework_parent_id = parent.id_acquisition_framework
+  FROM {stage} AS s
+  JOIN gn_meta.t_acquisition_frameworks AS parent
+    ON parent.unique_acquisition_framework_id::text = lower(s._parent_code)
+    OR parent.acquisition_framework_name = s._parent_code
+ WHERE t.unique_acquisition_framework_id = s.unique_acquisition_framework_id
+   AND t.id_acquisition_framework IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+
+-- name: links acquisition_framework cor_objectifs
+-- Link rows of a written entity are replaced by the archive's.
+DELETE FROM gn_meta.cor_acquisition_framework_objectif
+ WHERE id_acquisition_framework IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+INSERT INTO gn_meta.cor_acquisition_framework_objectif (id_acquisition_framework, id_nomenclature_objectif)
+SELECT DISTINCT t.id_acquisition_framework, item::int
+  FROM {stage} AS s
+  JOIN gn_meta.t_acquisition_frameworks AS t ON t.unique_acquisition_framework_id = s.unique_acquisition_framework_id
+  JOIN sinp_written AS w ON w.entity = '{entity}' AND w.id = t.id_acquisition_framework
+ CROSS JOIN LATERAL jsonb_array_elements_text(s._cor_objectifs) AS item;
+
+-- name: links acquisition_framework cor_voletsinp
+DELETE FROM gn_meta.cor_acquisition_framework_voletsinp
+ WHERE id_acquisition_framework IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+INSERT INTO gn_meta.cor_acquisition_framework_voletsinp (id_acquisition_framework, id_nomenclature_voletsinp)
+SELECT DISTINCT t.id_acquisition_framework, item::int
+  FROM {stage} AS s
+  JOIN gn_meta.t_acquisition_frameworks AS t ON t.unique_acquisition_framework_id = s.unique_acquisition_framework_id
+  JOIN sinp_written AS w ON w.entity = '{entity}' AND w.id = t.id_acquisition_framework
+ CROSS JOIN LATERAL jsonb_array_elements_text(s._cor_voletsinp) AS item;
+
+-- name: links acquisition_framework cor_actors_organism
+DELETE FROM gn_meta.cor_acquisition_framework_actor
+ WHERE id_organism IS NOT NULL
+   AND id_acquisition_framework IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+INSERT INTO gn_meta.cor_acquisition_framework_actor (id_acquisition_framework, id_organism, id_nomenclature_actor_role)
+SELECT DISTINCT t.id_acquisition_framework, (item->>'id_organism')::int, (item->>'id_nomenclature_actor_role')::int
+  FROM {stage} AS s
+  JOIN gn_meta.t_acquisition_frameworks AS t ON t.unique_acquisition_framework_id = s.unique_acquisition_framework_id
+  JOIN sinp_written AS w ON w.entity = '{entity}' AND w.id = t.id_acquisition_framework
+ CROSS JOIN LATERAL jsonb_array_elements(s._cor_actors_organism) AS item;
+
+-- name: links acquisition_framework cor_actors_user
+DELETE FROM gn_meta.cor_acquisition_framework_actor
+ WHERE id_role IS NOT NULL
+   AND id_acquisition_framework IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+INSERT INTO gn_meta.cor_acquisition_framework_actor (id_acquisition_framework, id_role, id_nomenclature_actor_role)
+SELECT DISTINCT t.id_acquisition_framework, (item->>'id_role')::int, (item->>'id_nomenclature_actor_role')::int
+  FROM {stage} AS s
+  JOIN gn_meta.t_acquisition_frameworks AS t ON t.unique_acquisition_framework_id = s.unique_acquisition_framework_id
+  JOIN sinp_written AS w ON w.entity = '{entity}' AND w.id = t.id_acquisition_framework
+ CROSS JOIN LATERAL jsonb_array_elements(s._cor_actors_user) AS item;
+
+-- name: links acquisition_framework cor_publications
+-- Publications are shared: upserted by their UUID, then linked.
+INSERT INTO gn_meta.sinp_datatype_publications (unique_publication_id, publication_reference, publication_url)
+SELECT DISTINCT ON ((item->>'uuid')::uuid) (item->>'uuid')::uuid, item->>'reference', item->>'url'
+  FROM {stage} AS s
+ CROSS JOIN LATERAL jsonb_array_elements(s._cor_publications) AS item
+ WHERE s._action <> 'D'
+ON CONFLICT (unique_publication_id) DO UPDATE
+   SET publication_reference = excluded.publication_reference,
+       publication_url = excluded.publication_url;
+DELETE FROM gn_meta.cor_acquisition_framework_publication
+ WHERE id_acquisition_framework IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+INSERT INTO gn_meta.cor_acquisition_framework_publication (id_acquisition_framework, id_publication)
+SELECT DISTINCT t.id_acquisition_framework, p.id_publication
+  FROM {stage} AS s
+  JOIN gn_meta.t_acquisition_frameworks AS t ON t.unique_acquisition_framework_id = s.unique_acquisition_framework_id
+  JOIN sinp_written AS w ON w.entity = '{entity}' AND w.id = t.id_acquisition_framework
+ CROSS JOIN LATERAL jsonb_array_elements(s._cor_publications) AS item
+  JOIN gn_meta.sinp_datatype_publications AS p ON p.unique_publication_id = (item->>'uuid')::uuid;
+
+-- name: links dataset cor_territory
+DELETE FROM gn_meta.cor_dataset_territory
+ WHERE id_dataset IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+INSERT INTO gn_meta.cor_dataset_territory (id_dataset, id_nomenclature_territory, territory_desc)
+SELECT DISTINCT ON (t.id_dataset, (item->>'id_nomenclature_territory')::int)
+       t.id_dataset, (item->>'id_nomenclature_territory')::int, item->>'territory_desc'
+  FROM {stage} AS s
+  JOIN gn_meta.t_datasets AS t ON t.unique_dataset_id = s.unique_dataset_id
+  JOIN sinp_written AS w ON w.entity = '{entity}' AND w.id = t.id_dataset
+ CROSS JOIN LATERAL jsonb_array_elements(s._cor_territory) AS item;
+
+-- name: links dataset cor_actors_organism
+DELETE FROM gn_meta.cor_dataset_actor
+ WHERE id_organism IS NOT NULL
+   AND id_dataset IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+INSERT INTO gn_meta.cor_dataset_actor (id_dataset, id_organism, id_nomenclature_actor_role)
+SELECT DISTINCT t.id_dataset, (item->>'id_organism')::int, (item->>'id_nomenclature_actor_role')::int
+  FROM {stage} AS s
+  JOIN gn_meta.t_datasets AS t ON t.unique_dataset_id = s.unique_dataset_id
+  JOIN sinp_written AS w ON w.entity = '{entity}' AND w.id = t.id_dataset
+ CROSS JOIN LATERAL jsonb_array_elements(s._cor_actors_organism) AS item;
+
+-- name: links dataset cor_actors_user
+DELETE FROM gn_meta.cor_dataset_actor
+ WHERE id_role IS NOT NULL
+   AND id_dataset IN (SELECT id FROM sinp_written WHERE entity = '{entity}');
+INSERT INTO gn_meta.cor_dataset_actor (id_dataset, id_role, id_nomenclature_actor_role)
+SELECT DISTINCT t.id_dataset, (item->>'id_role')::int, (item->>'id_nomenclature_actor_role')::int
+  FROM {stage} AS s
+  JOIN gn_meta.t_datasets AS t ON t.unique_dataset_id = s.unique_dataset_id
+  JOIN sinp_written AS w ON w.entity = '{entity}' AND w.id = t.id_dataset
+ CROSS JOIN LATERAL jsonb_array_elements(s._cor_actors_user) AS item;
+
+-- name: post synthese observers
+-- Every [uuid] of observers that names a user links the observation to that user.
+DELETE FROM gn_synthese.cor_observer_synthese AS c
+ USING sinp_written AS w
+ WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id;
+INSERT INTO gn_synthese.cor_observer_synthese (id_synthese, id_role)
+SELECT DISTINCT t.id_synthese, r.id_role
+  FROM {stage} AS s
+  JOIN gn_synthese.synthese AS t ON t.unique_id_sinp = s.unique_id_sinp
+  JOIN sinp_written AS w ON w.entity = 'synthese' AND w.id = t.id_synthese
+ CROSS JOIN LATERAL unnest(s._observer_uuids) AS o(uuid_role)
+  JOIN utilisateurs.t_roles AS r ON r.uuid_role = o.uuid_role
+ WHERE s._observer_uuids IS NOT NULL;
+
+-- name: post synthese areas
+-- The work of tri_insert_cor_area_synthese / tri_update_cor_area_synthese, done once: every
+-- enabled area the local geometry intersects (for shapes other than points: not only touches).
+DELETE FROM gn_synthese.cor_area_synthese AS c
+ USING sinp_written AS w
+ WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id;
+INSERT INTO gn_synthese.cor_area_synthese (id_synthese, id_area)
+SELECT t.id_synthese, a.id_area
+  FROM sinp_written AS w
+  JOIN gn_synthese.synthese AS t ON t.id_synthese = w.id
+  JOIN ref_geo.l_areas AS a
+    ON a.enable
+   AND public.ST_Intersects(a.geom, t.the_geom_local)
+   AND (public.GeometryType(t.the_geom_local) IN ('POINT', 'MULTIPOINT')
+        OR NOT public.ST_Touches(a.geom, t.the_geom_local))
+ WHERE w.entity = 'synthese';

@@ -1,0 +1,127 @@
+//! The SQL interface (DESIGN.md §1), thin: argument handling and the mapping of errors to ERRORs.
+
+use pgrx::prelude::*;
+
+use crate::error::LoadError;
+use crate::load::{self, ArchiveInput, LoadOutcome};
+
+/// Raises a LoadError as a PostgreSQL ERROR with its SQLSTATE, message, DETAIL and HINT.
+pub fn raise(error: LoadError) -> ! {
+    let code = sqlstate(&error);
+    let mut report = pgrx::pg_sys::panic::ErrorReport::new(code, error.message(), "sinp_import");
+    if let Some(detail) = error.detail() {
+        report = report.set_detail(detail);
+    }
+    if let Some(hint) = error.hint() {
+        report = report.set_hint(hint);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+fn sqlstate(error: &LoadError) -> PgSqlErrorCode {
+    use crate::error::SqlState::*;
+    match error.sqlstate() {
+        UndefinedFile => PgSqlErrorCode::ERRCODE_UNDEFINED_FILE,
+        InsufficientPrivilege => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        InvalidParameterValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        BadCopyFileFormat => PgSqlErrorCode::ERRCODE_BAD_COPY_FILE_FORMAT,
+        DataException => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+        IoError => PgSqlErrorCode::ERRCODE_IO_ERROR,
+        ObjectNotInPrerequisiteState => PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        InternalError => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+    }
+}
+
+
+fn rows(outcome: LoadOutcome) -> TableIterator<
+    'static,
+    (
+        name!(import_id, i64),
+        name!(status, String),
+        name!(entity, String),
+        name!(inserted, i64),
+        name!(updated, i64),
+        name!(deleted, i64),
+        name!(unchanged, i64),
+        name!(rejected, i64),
+    ),
+> {
+    let import_id = outcome.import_id;
+    let status = outcome.status;
+    TableIterator::new(outcome.entities.into_iter().map(move |c| {
+        (
+            import_id,
+            status.to_string(),
+            c.entity.to_string(),
+            c.inserted,
+            c.updated,
+            c.deleted,
+            c.unchanged,
+            c.rejected,
+        )
+    }))
+}
+
+/// Loads the archive at `path` on the database server.
+#[pg_extern(name = "load_archive", volatile, parallel_unsafe)]
+fn load_archive_path(
+    path: &str,
+    mode: default!(&str, "'strict'"),
+    dry_run: default!(bool, false),
+) -> TableIterator<
+    'static,
+    (
+        name!(import_id, i64),
+        name!(status, String),
+        name!(entity, String),
+        name!(inserted, i64),
+        name!(updated, i64),
+        name!(deleted, i64),
+        name!(unchanged, i64),
+        name!(rejected, i64),
+    ),
+> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match load::load_archive(ArchiveInput::Path(path), name, mode, dry_run) {
+        Ok(outcome) => rows(outcome),
+        Err(e) => raise(e),
+    }
+}
+
+/// Loads an archive given as bytes (e.g. `pg_read_binary_file(...)` or a client parameter).
+#[pg_extern(name = "load_archive", volatile, parallel_unsafe)]
+fn load_archive_bytes(
+    archive: &[u8],
+    archive_name: &str,
+    mode: default!(&str, "'strict'"),
+    dry_run: default!(bool, false),
+) -> TableIterator<
+    'static,
+    (
+        name!(import_id, i64),
+        name!(status, String),
+        name!(entity, String),
+        name!(inserted, i64),
+        name!(updated, i64),
+        name!(deleted, i64),
+        name!(unchanged, i64),
+        name!(rejected, i64),
+    ),
+> {
+    match load::load_archive(ArchiveInput::Bytes(archive), archive_name, mode, dry_run) {
+        Ok(outcome) => rows(outcome),
+        Err(e) => raise(e),
+    }
+}
+
+/// Creates what is missing of a GeoNature-compatible target (see docs/target-schema.md).
+#[pg_extern(volatile, parallel_unsafe)]
+fn create_target_schema() -> String {
+    match load::target::create_target_schema(crate::settings::local_srid()) {
+        Ok(summary) => summary,
+        Err(e) => raise(e),
+    }
+}
+
+extension_sql_file!("../sql/journal.sql", name = "journal", bootstrap);

@@ -1,0 +1,337 @@
+//! One error type for everything that stops a call, and the `Problem` record for everything that
+//! is wrong with the data. A `LoadError` becomes a PostgreSQL ERROR with SQLSTATE, message, DETAIL
+//! and HINT; a `Problem` is a row of the journal (file, line, column, code, raw record).
+//!
+//! This module is pure Rust except for `LoadError::raise`, the single place where an error leaves
+//! Rust for PostgreSQL.
+
+use std::fmt;
+
+/// How bad a data problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A problem found in the data, with enough context for a DBA to find and fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Archive member (e.g. `synthese.csv`), or the archive name for archive-level problems.
+    pub file: String,
+    /// Physical line where the record starts (1 = header), when the problem is in a record.
+    pub line: Option<u64>,
+    /// Column as it appears in the file's header.
+    pub column: Option<String>,
+    pub severity: Severity,
+    /// Stable code from FORMAT.md (e.g. `INVALID_UUID`).
+    pub code: &'static str,
+    pub message: String,
+    /// The offending value, as read.
+    pub value: Option<String>,
+    /// The whole original record, so it can be corrected and re-sent.
+    pub raw_record: Option<String>,
+}
+
+impl Problem {
+    pub fn error(file: &str, code: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            value: None,
+            raw_record: None,
+        }
+    }
+
+    pub fn warning(file: &str, code: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            severity: Severity::Warning,
+            ..Problem::error(file, code, message)
+        }
+    }
+
+    pub fn at_line(mut self, line: u64) -> Problem {
+        self.line = Some(line);
+        self
+    }
+
+    pub fn in_column(mut self, column: &str) -> Problem {
+        self.column = Some(column.to_string());
+        self
+    }
+
+    pub fn with_value(mut self, value: &str) -> Problem {
+        self.value = Some(value.to_string());
+        self
+    }
+
+    pub fn with_raw_record(mut self, raw: impl Into<String>) -> Problem {
+        self.raw_record = Some(raw.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column {column}")?;
+        }
+        write!(f, ": {} {}", self.code, self.message)?;
+        if let Some(value) = &self.value {
+            write!(f, " (value: {})", truncate(value, 80))?;
+        }
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// SQLSTATEs used by the extension (five-character codes, see PostgreSQL's errcodes.txt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlState {
+    /// 58P01 undefined_file
+    UndefinedFile,
+    /// 42501 insufficient_privilege
+    InsufficientPrivilege,
+    /// 22023 invalid_parameter_value
+    InvalidParameterValue,
+    /// 22P04 bad_copy_file_format
+    BadCopyFileFormat,
+    /// 22000 data_exception
+    DataException,
+    /// 58030 io_error
+    IoError,
+    /// 55000 object_not_in_prerequisite_state
+    ObjectNotInPrerequisiteState,
+    /// XX000 internal_error
+    InternalError,
+}
+
+impl SqlState {
+    pub fn code(self) -> &'static str {
+        match self {
+            SqlState::UndefinedFile => "58P01",
+            SqlState::InsufficientPrivilege => "42501",
+            SqlState::InvalidParameterValue => "22023",
+            SqlState::BadCopyFileFormat => "22P04",
+            SqlState::DataException => "22000",
+            SqlState::IoError => "58030",
+            SqlState::ObjectNotInPrerequisiteState => "55000",
+            SqlState::InternalError => "XX000",
+        }
+    }
+}
+
+/// Everything that stops a call. Each variant knows its SQLSTATE, message, detail and hint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadError {
+    FileNotFound {
+        path: String,
+    },
+    PermissionDenied {
+        path: String,
+        reason: String,
+    },
+    NotAnArchive {
+        name: String,
+        detail: String,
+    },
+    MissingMember {
+        archive: String,
+        member: &'static str,
+    },
+    InvalidMode {
+        mode: String,
+    },
+    TargetMissing {
+        table: String,
+    },
+    Io {
+        what: String,
+        detail: String,
+    },
+    /// The data has errors; `problems` holds the first ones (all are journaled).
+    Rejected {
+        archive: String,
+        error_count: usize,
+        first: Box<Problem>,
+    },
+    Internal {
+        message: String,
+    },
+}
+
+impl LoadError {
+    pub fn sqlstate(&self) -> SqlState {
+        match self {
+            LoadError::FileNotFound { .. } => SqlState::UndefinedFile,
+            LoadError::PermissionDenied { .. } => SqlState::InsufficientPrivilege,
+            LoadError::NotAnArchive { .. } => SqlState::InvalidParameterValue,
+            LoadError::MissingMember { .. } => SqlState::BadCopyFileFormat,
+            LoadError::InvalidMode { .. } => SqlState::InvalidParameterValue,
+            LoadError::TargetMissing { .. } => SqlState::ObjectNotInPrerequisiteState,
+            LoadError::Io { .. } => SqlState::IoError,
+            LoadError::Rejected { .. } => SqlState::DataException,
+            LoadError::Internal { .. } => SqlState::InternalError,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            LoadError::FileNotFound { path } => format!("archive file \"{path}\" does not exist"),
+            LoadError::PermissionDenied { path, .. } => {
+                format!("permission denied to read archive \"{path}\"")
+            }
+            LoadError::NotAnArchive { name, .. } => {
+                format!("\"{name}\" is not a readable SINP archive")
+            }
+            LoadError::MissingMember { archive, member } => {
+                format!("archive \"{archive}\" has no {member}")
+            }
+            LoadError::InvalidMode { mode } => format!("unknown load mode \"{mode}\""),
+            LoadError::TargetMissing { table } => format!("target table {table} does not exist"),
+            LoadError::Io { what, .. } => format!("could not read {what}"),
+            LoadError::Rejected {
+                archive,
+                error_count,
+                first,
+            } => format!(
+                "archive \"{archive}\" rejected: {error_count} error(s); first: {first}"
+            ),
+            LoadError::Internal { message } => message.clone(),
+        }
+    }
+
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            LoadError::FileNotFound { path } => Some(format!(
+                "The server process found no file at \"{path}\"; paths are read by the database server, not by the client."
+            )),
+            LoadError::PermissionDenied { reason, .. } => Some(reason.clone()),
+            LoadError::NotAnArchive { detail, .. } => Some(detail.clone()),
+            LoadError::MissingMember { member, .. } => Some(format!(
+                "Every SINP archive must contain {member} at its root (or inside a single top-level folder)."
+            )),
+            LoadError::InvalidMode { .. } => {
+                Some("Accepted modes are 'strict' and 'lenient'.".to_string())
+            }
+            LoadError::TargetMissing { .. } => None,
+            LoadError::Io { detail, .. } => Some(detail.clone()),
+            LoadError::Rejected { first, .. } => first
+                .raw_record
+                .as_ref()
+                .map(|raw| format!("Record: {}", truncate(raw, 500))),
+            LoadError::Internal { .. } => None,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            LoadError::FileNotFound { .. } => Some(
+                "Give an absolute path on the database server, or pass the archive's bytes with load_archive(bytea, archive_name)."
+                    .to_string(),
+            ),
+            LoadError::PermissionDenied { .. } => Some(
+                "Grant the role pg_read_server_files, put the archive under the directory of the setting sinp_import.inbox_dir, or pass the bytes with load_archive(bytea, archive_name)."
+                    .to_string(),
+            ),
+            LoadError::NotAnArchive { .. } => Some(
+                "SINP archives are ZIP files holding meta_archive.ini and synthese.csv (see FORMAT.md).".to_string(),
+            ),
+            LoadError::MissingMember { .. } => Some(
+                "Check the archive's content with validate_archive(), or rebuild it with the required file.".to_string(),
+            ),
+            LoadError::InvalidMode { .. } => Some(
+                "Call load_archive(path, mode => 'strict') or load_archive(path, mode => 'lenient').".to_string(),
+            ),
+            LoadError::TargetMissing { .. } => Some(
+                "Run SELECT sinp_import.create_target_schema(); on a database without GeoNature.".to_string(),
+            ),
+            LoadError::Io { .. } => None,
+            LoadError::Rejected { .. } => Some(
+                "Nothing was applied. Fix the archive and load it again; validate_archive() lists every problem.".to_string(),
+            ),
+            LoadError::Internal { .. } => None,
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> LoadError {
+        LoadError::Internal {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message(), self.sqlstate().code())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+pub type LoadResult<T> = Result<T, LoadError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_display_names_file_line_column_and_code() {
+        let p = Problem::error("synthese.csv", "INVALID_UUID", "is not a UUID")
+            .at_line(12)
+            .in_column("unique_id_sinp")
+            .with_value("abc");
+        assert_eq!(
+            p.to_string(),
+            "synthese.csv, line 12, column unique_id_sinp: INVALID_UUID is not a UUID (value: abc)"
+        );
+    }
+
+    #[test]
+    fn every_error_has_a_five_character_sqlstate_and_a_hint_for_usage_errors() {
+        let errors = [
+            LoadError::FileNotFound { path: "/x".into() },
+            LoadError::PermissionDenied {
+                path: "/x".into(),
+                reason: "r".into(),
+            },
+            LoadError::NotAnArchive {
+                name: "x".into(),
+                detail: "d".into(),
+            },
+            LoadError::InvalidMode { mode: "m".into() },
+        ];
+        for e in errors {
+            assert_eq!(e.sqlstate().code().len(), 5);
+            assert!(e.hint().is_some(), "{e}");
+            assert!(e.detail().is_some(), "{e}");
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! One entity file: streamed from the archive through the row converter into its staging table by
+//! COPY, checked set-based, then merged into the target with the statements of sql/merge.sql.
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use pgrx::prelude::*;
+
+use super::copy::{copy_into, relation_oid, RowSource};
+use super::sql::{literal, render, statement, statements_for};
+use super::{EntityCounts, LoadContext};
+use crate::error::{LoadError, LoadResult, Problem};
+use crate::spec::staging::{quote_ident, StagingLayout};
+use crate::spec::{Entity, Role};
+use crate::tsv::TsvReader;
+use crate::validate::row::{HeaderPlan, RowConverter};
+
+fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
+    LoadError::internal(format!("SPI: {e}"))
+}
+
+pub fn stage_table(entity: &Entity) -> String {
+    format!("pg_temp.sinp_stage_{}", entity.name)
+}
+
+/// Feeds COPY with the converted rows of one file; invalid rows are counted and left out.
+struct EntityRows<'a, R: Read> {
+    tsv: TsvReader<R>,
+    converter: RowConverter<'a>,
+    problems: &'a mut Vec<Problem>,
+    rejected: i64,
+}
+
+impl<R: Read> RowSource for EntityRows<'_, R> {
+    fn fill(&mut self, out: &mut Vec<u8>) -> bool {
+        loop {
+            match self.tsv.next_record() {
+                Ok(false) => return false,
+                Err(problem) => {
+                    // The rest of the file cannot be read reliably.
+                    self.problems.push(problem);
+                    return false;
+                }
+                Ok(true) => match self.converter.convert(&self.tsv, self.problems) {
+                    Some(_) => {
+                        self.converter.write_row(out);
+                        return true;
+                    }
+                    None => self.rejected += 1,
+                },
+            }
+        }
+    }
+}
+
+/// What the header said about this file, needed again when merging.
+pub struct StagedEntity {
+    pub entity: &'static Entity,
+    pub plan: HeaderPlan,
+    pub target_columns: HashSet<String>,
+    pub counts: EntityCounts,
+}
+
+/// Parses, validates and stages the file; the returned problems include header problems.
+pub fn stage<R: Read>(
+    ctx: &mut LoadContext,
+    entity: &'static Entity,
+    input: R,
+) -> LoadResult<Option<StagedEntity>> {
+    let target = entity.qualified_table();
+    let target_columns = super::resolver::table_columns(&target)?
+        .ok_or(LoadError::TargetMissing { table: target })?;
+    let tsv = match TsvReader::new(entity.file, input) {
+        Ok(tsv) => tsv,
+        Err(problem) => {
+            ctx.problems.push(problem);
+            return Ok(None);
+        }
+    };
+    let (plan, header_problems) = HeaderPlan::new(entity, tsv.header(), Some(&target_columns));
+    let header_failed = HeaderPlan::has_errors(&header_problems);
+    ctx.problems.extend(header_problems);
+    if header_failed {
+        return Ok(None);
+    }
+
+    let layout = StagingLayout::for_entity(entity);
+    let stage = stage_table(entity);
+    Spi::run(&format!("DROP TABLE IF EXISTS {stage}")).map_err(spi_error)?;
+    Spi::run(&layout.create_table_sql(&stage)).map_err(spi_error)?;
+    pgrx::notice!("sinp_import: reading {}", entity.file);
+
+    let converter = RowConverter::new(entity, &layout, &plan, &ctx.resolver, ctx.now);
+    let mut rows = EntityRows {
+        tsv,
+        converter,
+        problems: &mut ctx.problems,
+        rejected: 0,
+    };
+    let columns = layout.column_names();
+    let staged = copy_into(relation_oid(&stage), &columns, &mut rows);
+    let rejected = rows.rejected;
+    Spi::run(&format!("ANALYZE {stage}")).map_err(spi_error)?;
+    pgrx::notice!("sinp_import: {} rows of {} staged", staged, entity.file);
+
+    run_checks(ctx, entity, &stage)?;
+    Ok(Some(StagedEntity {
+        entity,
+        plan,
+        target_columns,
+        counts: EntityCounts {
+            entity: entity.name,
+            rejected,
+            ..EntityCounts::default()
+        },
+    }))
+}
+
+/// The set-based checks of sql/merge.sql (`check <entity> <CODE> <column>`), plus duplicate keys.
+fn run_checks(ctx: &mut LoadContext, entity: &'static Entity, stage: &str) -> LoadResult<()> {
+    let key = quote_ident(entity.key_column());
+    let duplicates = format!(
+        "SELECT s._line, s.{key}::text,
+                'also on line(s) ' || (SELECT string_agg(o._line::text, ', ' ORDER BY o._line)
+                                         FROM {stage} AS o WHERE o.{key} = s.{key} AND o._line <> s._line)
+           FROM {stage} AS s
+          WHERE s.{key} IN (SELECT {key} FROM {stage} GROUP BY {key} HAVING count(*) > 1)
+          ORDER BY s._line"
+    );
+    let key_field = entity.key_field().name;
+    let mut checks: Vec<(String, &'static str, String)> =
+        vec![(duplicates, "DUPLICATE_UUID", key_field.to_string())];
+    for (words, body) in statements_for("check", entity.name) {
+        let (Some(code), Some(column)) = (words.first(), words.get(1)) else {
+            continue;
+        };
+        checks.push((render(body, &[("stage", stage)]), code, column.to_string()));
+    }
+    for (query, code, column) in checks {
+        let found: Vec<(i64, Option<String>, Option<String>)> = Spi::connect(|client| {
+            let mut found = Vec::new();
+            for row in client.select(&query, None, &[]).map_err(spi_error)? {
+                let line: Option<i64> = row.get(1).map_err(spi_error)?;
+                let value: Option<String> = row.get(2).map_err(spi_error)?;
+                let detail: Option<String> = if row.columns() > 2 {
+                    row.get(3).map_err(spi_error)?
+                } else {
+                    None
+                };
+                found.push((line.unwrap_or(0), value, detail));
+            }
+            Ok::<_, LoadError>(found)
+        })?;
+        for (line, value, detail) in found {
+            let message = match (code, detail) {
+                ("DUPLICATE_UUID", Some(d)) => format!("the key {column} appears more than once: {d}"),
+                ("INVALID_ATTACHMENT_CODE", _) => "no area with this TYPE.CODE in ref_geo.l_areas".into(),
+                ("CD_NOM_NOT_FOUND", _) => "cd_nom is not in taxonomie.taxref".into(),
+                ("PARENT_NOT_FOUND", _) => "no acquisition framework with this UUID or name in the archive or the database".into(),
+                (_, d) => d.unwrap_or_default(),
+            };
+            let mut p = Problem::error(entity.file, code, message)
+                .at_line(line as u64)
+                .in_column(&column);
+            if let Some(v) = value {
+                p = p.with_value(&v);
+            }
+            ctx.problems.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Writes the staged I and U rows into the target, then its link rows and post-work.
+pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()> {
+    let entity = staged.entity;
+    let stage = stage_table(entity);
+    let layout = StagingLayout::for_entity(entity);
+    let exists = |c: &str| staged.target_columns.contains(c);
+
+    // Columns written: the ones the file has (absent ones keep the target's default), plus keys,
+    // nomenclatures (their defaults are resolved) and what the entity's source statement derives.
+    let mut written: Vec<(String, String)> = Vec::new();
+    for (i, field) in entity.fields.iter().enumerate() {
+        let in_file = staged.plan.field_position[i].is_some();
+        if staged.plan.demoted[i] {
+            continue;
+        }
+        let always = matches!(field.role, Role::Key(_) | Role::Nomenclature { .. });
+        if !(in_file || always) {
+            continue;
+        }
+        match field.role {
+            Role::Action(Some(column)) if exists(column) => {
+                written.push((column.to_string(), "s._action".to_string()));
+            }
+            _ => {
+                if let (Some(slot), Some(column)) = (layout.slots[i].primary, field.target_column()) {
+                    if let Some(staged_as) = layout.columns[slot].target {
+                        if exists(column) {
+                            written.push((
+                                quote_ident(column),
+                                format!("s.{}", quote_ident(staged_as)),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for column in entity.derived_columns {
+        if exists(column) {
+            written.push((quote_ident(column), format!("s.{}", quote_ident(column))));
+        }
+    }
+    // An additional_data that only extra columns fill is written even without its own column.
+    if let Some(column) = entity.additional_data_column() {
+        let quoted = quote_ident(column);
+        if exists(column) && !staged.plan.extras.is_empty() && !written.iter().any(|(c, _)| *c == quoted) {
+            written.push((quoted.clone(), format!("s.{quoted}")));
+        }
+    }
+
+    let key = quote_ident(entity.key_column());
+    let update_set: Vec<String> = written
+        .iter()
+        .filter(|(c, _)| *c != key)
+        .map(|(c, v)| format!("{c} = {v}"))
+        .collect();
+    let newer = match entity.update_date_column() {
+        Some(c) if exists(c) => {
+            let c = quote_ident(c);
+            format!("t.{c} IS NULL OR t.{c} < s.{c}")
+        }
+        _ => "true".to_string(),
+    };
+    let source = match statement(&format!("source {}", entity.name)) {
+        Some(body) => format!(
+            "({})",
+            render(
+                body,
+                &[
+                    ("stage", &stage),
+                    ("local_srid", &ctx.local_srid.to_string()),
+                    ("taxref_version", &literal(ctx.taxref_version.as_deref())),
+                ]
+            )
+        ),
+        None => stage.clone(),
+    };
+    let table = entity.qualified_table();
+    let id = quote_ident(entity.id_column);
+    let insert_columns: Vec<&str> = written.iter().map(|(c, _)| c.as_str()).collect();
+    let insert_values: Vec<&str> = written.iter().map(|(_, v)| v.as_str()).collect();
+    let upsert = render(
+        statement("upsert").expect("sql/merge.sql has upsert"),
+        &[
+            ("update_set", &update_set.join(",\n           ")),
+            ("insert_columns", &insert_columns.join(", ")),
+            ("insert_values", &insert_values.join(", ")),
+            ("newer", &newer),
+            ("source", &source),
+            ("table", &table),
+            ("key", &key),
+            ("id", &id),
+            ("entity", entity.name),
+        ],
+    );
+    pgrx::notice!("sinp_import: writing {}", entity.name);
+    Spi::run(&upsert).map_err(spi_error)?;
+
+    let vars = [("stage", stage.as_str()), ("entity", entity.name)];
+    for (words, body) in statements_for("post", entity.name) {
+        let _ = words;
+        Spi::run(&render(body, &vars)).map_err(spi_error)?;
+    }
+    for (words, body) in statements_for("links", entity.name) {
+        // Link rows are replaced only when the file has the column.
+        let field = words.first().copied().unwrap_or_default();
+        let present = entity
+            .fields
+            .iter()
+            .position(|f| f.name == field)
+            .is_some_and(|i| staged.plan.field_position[i].is_some());
+        if present {
+            Spi::run(&render(body, &vars)).map_err(spi_error)?;
+        }
+    }
+
+    let (inserted, updated, upserts) = Spi::connect(|client| {
+        let row = client
+            .select(
+                &format!(
+                    "SELECT (SELECT count(*) FROM sinp_written WHERE entity = $1 AND inserted),
+                            (SELECT count(*) FROM sinp_written WHERE entity = $1 AND NOT inserted),
+                            (SELECT count(*) FROM {stage} WHERE _action IN ('I', 'U'))"
+                ),
+                None,
+                &[entity.name.into()],
+            )
+            .map_err(spi_error)?
+            .first();
+        Ok::<_, LoadError>((
+            row.get::<i64>(1).map_err(spi_error)?.unwrap_or(0),
+            row.get::<i64>(2).map_err(spi_error)?.unwrap_or(0),
+            row.get::<i64>(3).map_err(spi_error)?.unwrap_or(0),
+        ))
+    })?;
+    staged.counts.inserted = inserted;
+    staged.counts.updated = updated;
+    staged.counts.unchanged = upserts - inserted - updated;
+    Ok(())
+}
+
+/// Applies the D rows of a staged entity (called in reverse entity order).
+pub fn delete(staged: &mut StagedEntity) -> LoadResult<()> {
+    let entity = staged.entity;
+    let stage = stage_table(entity);
+    let body = statement(&format!("delete {}", entity.name))
+        .or_else(|| statement("delete"))
+        .expect("sql/merge.sql has delete");
+    let sql = render(
+        body,
+        &[
+            ("stage", &stage),
+            ("table", &entity.qualified_table()),
+            ("key", &quote_ident(entity.key_column())),
+        ],
+    );
+    let deleted = Spi::connect_mut(|client| {
+        Ok::<_, LoadError>(client.update(&sql, None, &[]).map_err(spi_error)?.len() as i64)
+    })?;
+    let delete_rows = Spi::get_one::<i64>(&format!(
+        "SELECT count(*) FROM {stage} WHERE _action = 'D'"
+    ))
+    .map_err(spi_error)?
+    .unwrap_or(0);
+    staged.counts.deleted = deleted;
+    staged.counts.unchanged += delete_rows - deleted;
+    Ok(())
+}

@@ -1,0 +1,362 @@
+//! The load of one archive, in one transaction: open, journal, stage and merge every entity file
+//! in order, apply deletes in reverse order, redo the replaced triggers' work, journal the outcome.
+
+pub mod copy;
+mod entity;
+mod journal;
+mod resolver;
+pub mod sql;
+pub mod target;
+mod triggers;
+
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read};
+use std::path::Path;
+
+use pgrx::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::archive::{
+    parse_archive_name, parse_meta, Archive, ReadSeek, ADDITIONAL_DATA_FILES, META_FILE,
+    SYNTHESE_FILE,
+};
+use crate::error::{LoadError, LoadResult, Problem};
+use crate::spec::{entity_by_file, ENTITIES};
+use crate::validate::resolve::Resolver;
+use crate::validate::{parse_datetime, DateTime};
+
+/// What to do with invalid rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Any error: nothing is applied.
+    Strict,
+    /// Invalid rows, and rows that depend on them, are set aside; the rest is applied.
+    Lenient,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> LoadResult<Mode> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "strict" => Ok(Mode::Strict),
+            "lenient" => Ok(Mode::Lenient),
+            _ => Err(LoadError::InvalidMode {
+                mode: text.to_string(),
+            }),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Strict => "strict",
+            Mode::Lenient => "lenient",
+        }
+    }
+}
+
+/// Where the archive comes from.
+pub enum ArchiveInput<'a> {
+    /// A file on the database server.
+    Path(&'a str),
+    /// The archive's bytes, e.g. sent by a client.
+    Bytes(&'a [u8]),
+}
+
+/// One row of load_archive's result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntityCounts {
+    pub entity: &'static str,
+    pub inserted: i64,
+    pub updated: i64,
+    pub deleted: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+}
+
+#[derive(Debug)]
+pub struct LoadOutcome {
+    pub import_id: i64,
+    pub status: &'static str,
+    pub entities: Vec<EntityCounts>,
+}
+
+/// State shared by the steps of one load.
+pub struct LoadContext {
+    pub resolver: Resolver,
+    pub problems: Vec<Problem>,
+    /// The transaction's timestamp: empty meta dates take it; later dates are in the future.
+    pub now: DateTime,
+    pub local_srid: i32,
+    pub taxref_version: Option<String>,
+}
+
+fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
+    LoadError::internal(format!("SPI: {e}"))
+}
+
+/// Checks that the caller may read a server file: superuser, pg_read_server_files, or a file
+/// under sinp_import.inbox_dir.
+fn check_read_permission(path: &str) -> LoadResult<()> {
+    let privileged = Spi::get_one::<bool>(
+        "SELECT pg_has_role(current_user, 'pg_read_server_files', 'MEMBER')
+             OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+    )
+    .map_err(spi_error)?
+    .unwrap_or(false);
+    if privileged {
+        return Ok(());
+    }
+    if let Some(inbox) = crate::settings::inbox_dir() {
+        let inside = match (Path::new(&inbox).canonicalize(), Path::new(path).canonicalize()) {
+            (Ok(inbox), Ok(file)) => file.starts_with(inbox),
+            _ => false,
+        };
+        if inside {
+            return Ok(());
+        }
+    }
+    Err(LoadError::PermissionDenied {
+        path: path.to_string(),
+        reason: "Only superusers, members of pg_read_server_files, or callers reading under the directory of sinp_import.inbox_dir may load archives from server files.".to_string(),
+    })
+}
+
+fn open_file(path: &str) -> LoadResult<File> {
+    let file = File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::FileNotFound {
+            path: path.to_string(),
+        },
+        std::io::ErrorKind::PermissionDenied => LoadError::PermissionDenied {
+            path: path.to_string(),
+            reason: "The database server's operating-system user cannot read this file.".into(),
+        },
+        _ => LoadError::Io {
+            what: format!("\"{path}\""),
+            detail: e.to_string(),
+        },
+    })?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(LoadError::NotAnArchive {
+            name: path.to_string(),
+            detail: "It is a directory.".into(),
+        });
+    }
+    Ok(file)
+}
+
+/// The archive as a seekable stream, with its SHA-256 and size (read once, streaming).
+fn open_input<'a>(input: &ArchiveInput<'a>) -> LoadResult<(Box<dyn ReadSeek + 'a>, String, i64)> {
+    match input {
+        ArchiveInput::Bytes(bytes) => {
+            let digest = Sha256::digest(bytes);
+            Ok((
+                Box::new(Cursor::new(*bytes)),
+                hex(&digest),
+                bytes.len() as i64,
+            ))
+        }
+        ArchiveInput::Path(path) => {
+            check_read_permission(path)?;
+            let mut file = open_file(path)?;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut size = 0i64;
+            loop {
+                let n = file.read(&mut buf).map_err(|e| LoadError::Io {
+                    what: format!("\"{path}\""),
+                    detail: e.to_string(),
+                })?;
+                if n == 0 {
+                    break;
+                }
+                size += n as i64;
+                hasher.update(&buf[..n]);
+            }
+            let file = open_file(path)?;
+            Ok((
+                Box::new(BufReader::with_capacity(256 * 1024, file)),
+                hex(&hasher.finalize()),
+                size,
+            ))
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The transaction timestamp, as the archives write dates.
+fn transaction_now() -> LoadResult<DateTime> {
+    let text = Spi::get_one::<String>("SELECT to_char(localtimestamp, 'YYYY-MM-DD HH24:MI:SS.US')")
+        .map_err(spi_error)?
+        .unwrap_or_default();
+    parse_datetime(&text).map_err(|e| LoadError::internal(format!("now(): {}", e.message)))
+}
+
+fn local_srid() -> LoadResult<i32> {
+    Spi::get_one::<i32>(
+        "SELECT public.Find_SRID('gn_synthese', 'synthese', 'the_geom_local')",
+    )
+    .map_err(|_| LoadError::TargetMissing {
+        table: "gn_synthese.synthese".into(),
+    })?
+    .ok_or(LoadError::TargetMissing {
+        table: "gn_synthese.synthese".into(),
+    })
+}
+
+/// Loads an archive; see DESIGN.md §1 for the contract.
+pub fn load_archive(
+    input: ArchiveInput,
+    archive_name: &str,
+    mode: &str,
+    dry_run: bool,
+) -> LoadResult<LoadOutcome> {
+    let mode = Mode::parse(mode)?;
+    let (reader, sha256, size) = open_input(&input)?;
+    // Loads are serialised; readers of the targets are never blocked.
+    Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
+
+    let mut archive = Archive::open(archive_name, reader)?;
+    for required in [META_FILE, SYNTHESE_FILE] {
+        if !archive.has(required) {
+            return Err(LoadError::MissingMember {
+                archive: archive_name.to_string(),
+                member: required,
+            });
+        }
+    }
+    let mut problems = Vec::new();
+    let known = |m: &str| {
+        m == META_FILE || entity_by_file(m).is_some() || ADDITIONAL_DATA_FILES.contains(&m)
+    };
+    for member in archive.member_names() {
+        if !known(member) {
+            problems.push(
+                Problem::warning(
+                    archive_name,
+                    "UNKNOWN_FILE",
+                    format!("member \"{member}\" is not part of the format; ignored"),
+                )
+                .with_value(member),
+            );
+        }
+    }
+    let meta_text = archive.read_member_text(META_FILE)?.unwrap_or_default();
+    let (meta, meta_problems) = parse_meta(&meta_text);
+    problems.extend(meta_problems);
+    let name = parse_archive_name(archive_name);
+    if name.is_none() {
+        problems.push(Problem::warning(
+            archive_name,
+            "ARCHIVE_NAME_NONSTANDARD",
+            "the name does not follow YYYY-MM-DD_sinp_<region>_<provider>.zip; date, region and provider are not recorded",
+        ));
+    }
+
+    let already = Spi::get_one_with_args::<i64>(
+        "SELECT import_id FROM sinp_import.imports
+          WHERE sha256 = $1 AND status IN ('applied', 'applied_with_errors')
+          ORDER BY import_id LIMIT 1",
+        &[sha256.as_str().into()],
+    )
+    .map_err(spi_error)?;
+
+    let import_id = journal::start(&journal::ImportStart {
+        archive_name,
+        sha256: &sha256,
+        size_bytes: size,
+        name: name.as_ref(),
+        meta: &meta,
+        mode: mode.as_str(),
+        dry_run,
+    })?;
+    let present: Vec<_> = ENTITIES
+        .iter()
+        .copied()
+        .filter(|e| archive.has(e.file))
+        .collect();
+
+    if let Some(previous) = already {
+        pgrx::notice!("sinp_import: archive already applied by import {previous}; nothing done");
+        let counts: Vec<EntityCounts> = present
+            .iter()
+            .map(|e| EntityCounts {
+                entity: e.name,
+                ..EntityCounts::default()
+            })
+            .collect();
+        journal::finish(import_id, "already_loaded", &counts, &[])?;
+        return Ok(LoadOutcome {
+            import_id,
+            status: "already_loaded",
+            entities: counts,
+        });
+    }
+    if problems.iter().any(Problem::is_error) {
+        return Err(rejected(archive_name, &problems));
+    }
+
+    let mut ctx = LoadContext {
+        resolver: Resolver::default(),
+        problems,
+        now: transaction_now()?,
+        local_srid: local_srid()?,
+        taxref_version: meta.get("taxref_version").map(str::to_string),
+    };
+    resolver::load_nomenclatures(&mut ctx.resolver)?;
+    let disabled = triggers::disable()?;
+    Spi::run(sql::statement("written").expect("sql/merge.sql has written")).map_err(spi_error)?;
+
+    let mut staged_entities = Vec::new();
+    for entity in present.iter().copied() {
+        resolver::refresh_links(&mut ctx.resolver)?;
+        let member = archive
+            .open_member(entity.file)?
+            .expect("present members can be opened");
+        let Some(mut staged) = entity::stage(&mut ctx, entity, member)? else {
+            // The file's header is unusable: reported, nothing of it staged.
+            return Err(rejected(archive_name, &ctx.problems));
+        };
+        if ctx.problems.iter().any(Problem::is_error) {
+            return Err(rejected(archive_name, &ctx.problems));
+        }
+        entity::merge(&mut ctx, &mut staged)?;
+        staged_entities.push(staged);
+    }
+    for staged in staged_entities.iter_mut().rev() {
+        entity::delete(staged)?;
+    }
+    disabled.enable()?;
+
+    let counts: Vec<EntityCounts> = staged_entities.into_iter().map(|s| s.counts).collect();
+    let status = if dry_run { "dry_run" } else { "applied" };
+    journal::finish(import_id, status, &counts, &ctx.problems)?;
+    for entity in present {
+        Spi::run(&format!("DROP TABLE IF EXISTS {}", entity::stage_table(entity)))
+            .map_err(spi_error)?;
+    }
+    let warnings = ctx.problems.len();
+    if warnings > 0 {
+        pgrx::warning!(
+            "sinp_import: import {import_id}: {warnings} warning(s); first: {}",
+            ctx.problems[0]
+        );
+    }
+    Ok(LoadOutcome {
+        import_id,
+        status,
+        entities: counts,
+    })
+}
+
+fn rejected(archive_name: &str, problems: &[Problem]) -> LoadError {
+    let errors: Vec<&Problem> = problems.iter().filter(|p| p.is_error()).collect();
+    LoadError::Rejected {
+        archive: archive_name.to_string(),
+        error_count: errors.len(),
+        first: Box::new(errors.first().map(|p| (*p).clone()).unwrap_or_else(|| {
+            Problem::error(archive_name, "UNKNOWN", "the archive was rejected")
+        })),
+    }
+}

@@ -1,0 +1,57 @@
+//! Target triggers the loader replaces (sinp_import.managed_triggers): disabled with transactional
+//! DDL for the load, so a rollback re-enables them, and enabled again when the load ends.
+
+use pgrx::prelude::*;
+
+use crate::error::{LoadError, LoadResult};
+
+/// A trigger disabled by this load: (qualified table, trigger name), both already quoted.
+pub struct DisabledTriggers(Vec<(String, String)>);
+
+fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
+    LoadError::internal(format!("SPI: {e}"))
+}
+
+/// Disables every enabled trigger of the registry that exists on a target table.
+pub fn disable() -> LoadResult<DisabledTriggers> {
+    let found: Vec<(String, String)> = Spi::connect(|client| {
+        let rows = client
+            .select(
+                "SELECT format('%I.%I', n.nspname, c.relname), quote_ident(t.tgname::text)
+                   FROM sinp_import.managed_triggers AS m
+                   JOIN pg_trigger AS t
+                     ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name
+                   JOIN pg_class AS c ON c.oid = t.tgrelid
+                   JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                  WHERE t.tgenabled <> 'D' AND NOT t.tgisinternal
+                  ORDER BY 1, 2",
+                None,
+                &[],
+            )
+            .map_err(spi_error)?;
+        let mut found = Vec::new();
+        for row in rows {
+            if let (Some(table), Some(trigger)) = (
+                row.get::<String>(1).map_err(spi_error)?,
+                row.get::<String>(2).map_err(spi_error)?,
+            ) {
+                found.push((table, trigger));
+            }
+        }
+        Ok::<_, LoadError>(found)
+    })?;
+    for (table, trigger) in &found {
+        Spi::run(&format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}")).map_err(spi_error)?;
+    }
+    Ok(DisabledTriggers(found))
+}
+
+impl DisabledTriggers {
+    pub fn enable(self) -> LoadResult<()> {
+        for (table, trigger) in &self.0 {
+            Spi::run(&format!("ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+                .map_err(spi_error)?;
+        }
+        Ok(())
+    }
+}

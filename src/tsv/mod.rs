@@ -1,0 +1,313 @@
+//! The TSV dialect of the archives (FORMAT.md §3): tab separated, `"` quoting with `""`, `\N` for
+//! NULL, the escapes `\t \n \r \v \\` decoded, UTF-8 with an optional BOM, LF or CRLF.
+//!
+//! Records are read with the csv crate, streaming. The reader also keeps the exact bytes of the
+//! current record (not more), so a problem can be journaled with the record as it was written.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::io::Read;
+use std::rc::Rc;
+
+use crate::error::Problem;
+
+/// The bytes read from the input that the current record may still need.
+#[derive(Default)]
+struct RawLog {
+    /// Absolute offset in the input of `bytes[0]`.
+    start: u64,
+    bytes: Vec<u8>,
+}
+
+impl RawLog {
+    /// Forget the bytes before `offset`, in large steps so the cost stays linear.
+    fn release_before(&mut self, offset: u64) {
+        let drop = (offset.saturating_sub(self.start)) as usize;
+        if drop >= 64 * 1024 && drop <= self.bytes.len() {
+            self.bytes.drain(..drop);
+            self.start = offset;
+        }
+    }
+
+    fn slice(&self, from: u64, to: u64) -> &[u8] {
+        let a = (from.saturating_sub(self.start) as usize).min(self.bytes.len());
+        let b = (to.saturating_sub(self.start) as usize).min(self.bytes.len());
+        &self.bytes[a..b.max(a)]
+    }
+}
+
+/// A reader that records what passes through it into a shared `RawLog`.
+struct Recording<R> {
+    inner: R,
+    log: Rc<RefCell<RawLog>>,
+}
+
+impl<R: Read> Read for Recording<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.log.borrow_mut().bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Streaming reader of one archive member.
+pub struct TsvReader<R: Read> {
+    file: String,
+    reader: csv::Reader<Recording<R>>,
+    log: Rc<RefCell<RawLog>>,
+    header: Vec<String>,
+    record: csv::ByteRecord,
+    record_start: u64,
+    record_end: u64,
+    /// Physical line where the current record starts.
+    line: u64,
+    /// Line number at byte `record_end` (lines are counted from the bytes, so blank lines and
+    /// line breaks inside quoted fields all count).
+    line_at_end: u64,
+}
+
+impl<R: Read> TsvReader<R> {
+    /// Opens the member and reads its header line.
+    pub fn new(file: &str, input: R) -> Result<TsvReader<R>, Problem> {
+        let log = Rc::new(RefCell::new(RawLog::default()));
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(b'\t')
+            .quote(b'"')
+            .double_quote(true)
+            .escape(None)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(Recording {
+                inner: input,
+                log: Rc::clone(&log),
+            });
+        let mut tsv = TsvReader {
+            file: file.to_string(),
+            reader,
+            log,
+            header: Vec::new(),
+            record: csv::ByteRecord::new(),
+            record_start: 0,
+            record_end: 0,
+            line: 0,
+            line_at_end: 1,
+        };
+        if !tsv.next_record()? {
+            return Err(Problem::error(
+                file,
+                "EMPTY_FILE",
+                "the file is empty: it has no header line",
+            ));
+        }
+        let mut header = Vec::with_capacity(tsv.record.len());
+        for i in 0..tsv.record.len() {
+            let name = std::str::from_utf8(&tsv.record[i]).map_err(|_| {
+                Problem::error(file, "ENCODING_ERROR", "the header is not valid UTF-8").at_line(1)
+            })?;
+            header.push(name.trim().to_string());
+        }
+        tsv.header = header;
+        Ok(tsv)
+    }
+
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// Advances to the next record; false at the end of the file. Blank lines are skipped.
+    pub fn next_record(&mut self) -> Result<bool, Problem> {
+        self.log.borrow_mut().release_before(self.record_end);
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => Ok(false),
+            Ok(true) => {
+                let pos = self
+                    .record
+                    .position()
+                    .expect("records read by read_byte_record have a position");
+                let end = self.reader.position().byte();
+                let log = self.log.borrow();
+                let newlines =
+                    |from, to| log.slice(from, to).iter().filter(|&&b| b == b'\n').count() as u64;
+                // csv reports the position where it started reading, before the line breaks
+                // that ended the previous record and any blank lines: skip those.
+                let mut start = pos.byte().max(self.record_end);
+                let skipped = log
+                    .slice(start, end)
+                    .iter()
+                    .take_while(|&&b| b == b'\n' || b == b'\r')
+                    .count() as u64;
+                start += skipped;
+                self.line = self.line_at_end + newlines(self.record_end, start);
+                self.line_at_end = self.line + newlines(start, end);
+                drop(log);
+                self.record_start = start;
+                self.record_end = end;
+                Ok(true)
+            }
+            Err(e) => Err(Problem::error(
+                &self.file,
+                "INVALID_RECORD",
+                format!("unreadable record: {e}"),
+            )
+            .at_line(e.position().map(|p| p.line()).unwrap_or(self.line + 1))),
+        }
+    }
+
+    /// Physical line where the current record starts (the header is line 1).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    pub fn field_count(&self) -> usize {
+        self.record.len()
+    }
+
+    /// The current record's field `i` as it was read (quotes removed, nothing decoded).
+    pub fn raw_field(&self, i: usize) -> &[u8] {
+        &self.record[i]
+    }
+
+    /// The current record exactly as written in the file, without its line terminator.
+    pub fn raw_record(&self) -> String {
+        let log = self.log.borrow();
+        let mut raw = log.slice(self.record_start, self.record_end);
+        while let Some((&last, rest)) = raw.split_last() {
+            if last == b'\n' || last == b'\r' {
+                raw = rest;
+            } else {
+                break;
+            }
+        }
+        String::from_utf8_lossy(raw).into_owned()
+    }
+}
+
+/// A field's value: `None` for `\N`, otherwise the text with the escapes decoded.
+pub fn decode_field(raw: &[u8]) -> Result<Option<Cow<'_, str>>, std::str::Utf8Error> {
+    if raw == b"\\N" {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(raw)?;
+    Ok(Some(decode_escapes(text)))
+}
+
+/// Decodes `\t \n \r \v \\`; any other backslash is kept as it is (FORMAT.md §3).
+pub fn decode_escapes(text: &str) -> Cow<'_, str> {
+    if !text.contains('\\') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let mut lookahead = chars.clone();
+        let decoded = match lookahead.next() {
+            Some('t') => Some('\t'),
+            Some('n') => Some('\n'),
+            Some('r') => Some('\r'),
+            Some('v') => Some('\u{0B}'),
+            Some('\\') => Some('\\'),
+            _ => None,
+        };
+        match decoded {
+            Some(d) => {
+                out.push(d);
+                chars = lookahead;
+            }
+            None => out.push('\\'),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &str) -> Vec<(u64, Vec<Option<String>>, String)> {
+        let mut r = TsvReader::new("t.csv", input.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        while r.next_record().unwrap() {
+            let fields = (0..r.field_count())
+                .map(|i| decode_field(r.raw_field(i)).unwrap().map(|c| c.into_owned()))
+                .collect();
+            out.push((r.line(), fields, r.raw_record()));
+        }
+        out
+    }
+
+    #[test]
+    fn reads_header_nulls_quotes_and_escapes() {
+        let rows = read_all(
+            "a\tb\tc\n1\t\\N\t\"x\"\"y\"\n2\ttab\\there\tback\\\\slash \\q\n",
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0, 2);
+        assert_eq!(
+            rows[0].1,
+            vec![Some("1".into()), None, Some("x\"y".into())]
+        );
+        assert_eq!(
+            rows[1].1,
+            vec![
+                Some("2".into()),
+                Some("tab\there".into()),
+                Some("back\\slash \\q".into())
+            ]
+        );
+        assert_eq!(rows[1].2, "2\ttab\\there\tback\\\\slash \\q");
+    }
+
+    #[test]
+    fn records_spanning_lines_report_their_first_line_and_exact_raw_text() {
+        let rows = read_all("a\tb\n1\t\"two\nlines\"\n3\t\"with\ttab\"\r\n\n5\tlast");
+        let lines: Vec<_> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![2, 4, 6]);
+        assert_eq!(rows[0].1[1].as_deref(), Some("two\nlines"));
+        assert_eq!(rows[0].2, "1\t\"two\nlines\"");
+        assert_eq!(rows[1].1[1].as_deref(), Some("with\ttab"));
+        assert_eq!(rows[1].2, "3\t\"with\ttab\"");
+        assert_eq!(rows[2].2, "5\tlast");
+    }
+
+    #[test]
+    fn a_leading_bom_is_ignored_and_an_empty_file_is_reported() {
+        let r = TsvReader::new("t.csv", "\u{feff}name\tx\n".as_bytes()).unwrap();
+        assert_eq!(r.header(), ["name", "x"]);
+        let e = TsvReader::new("t.csv", "".as_bytes()).err().unwrap();
+        assert_eq!(e.code, "EMPTY_FILE");
+    }
+
+    #[test]
+    fn raw_records_stay_exact_far_into_a_large_file() {
+        let mut text = String::from("id\tv\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("{i}\tvalue number {i}\n"));
+        }
+        let rows = read_all(&text);
+        assert_eq!(rows.len(), 20_000);
+        assert_eq!(rows[19_999].2, "19999\tvalue number 19999");
+        assert_eq!(rows[19_999].0, 20_001);
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_for_the_field() {
+        assert!(decode_field(b"ab\xff").is_err());
+        assert_eq!(decode_field(b"\\N").unwrap(), None);
+        assert_eq!(decode_field(b"").unwrap().as_deref(), Some(""));
+    }
+
+    #[test]
+    fn decode_escapes_handles_every_escape_and_leaves_others() {
+        assert_eq!(decode_escapes(r"a\tb\nc\rd\ve\\f\x"), "a\tb\nc\rd\u{0B}e\\f\\x");
+        assert_eq!(decode_escapes(r"end\"), "end\\");
+        assert!(matches!(decode_escapes("plain"), Cow::Borrowed(_)));
+    }
+}
