@@ -13,7 +13,7 @@ TRUNCATE sinp_written;
 -- name: upsert
 -- I and U rows: a row whose key exists is updated when the archive's version (meta_update_date)
 -- is newer, or the stored one unknown; a row whose key is absent is inserted (FORMAT.md §7).
--- {update_set}, {insert_columns}, {insert_values} and {newer} are built from the field table.
+-- The column lists and the version test are built from the entity's field table.
 WITH updated AS (
     UPDATE {table} AS t
        SET {update_set}

@@ -41,7 +41,8 @@ pub fn parse_meta(text: &str) -> (MetaArchive, Vec<Problem>) {
     let options = ini::ParseOption {
         enabled_quote: true,
         enabled_escape: false,
-        enabled_indented_mutiline_value: true,
+        // Only a quoted value spans lines (FORMAT.md §2); an indented key is just a key.
+        enabled_indented_mutiline_value: false,
         enabled_preserve_key_leading_whitespace: false,
     };
     let parsed = match ini::Ini::load_from_str_opt(text, options) {
@@ -74,7 +75,9 @@ pub fn parse_meta(text: &str) -> (MetaArchive, Vec<Problem>) {
                     .in_column(&full_key),
                 );
             }
-            meta.values.push((full_key, value.trim().to_string()));
+            // Continuation lines of a multi-line value are indented for layout only.
+            let value: Vec<&str> = value.trim().lines().map(str::trim_start).collect();
+            meta.values.push((full_key, value.join("\n")));
         }
     }
     for key in REQUIRED_KEYS {
@@ -116,16 +119,16 @@ mod tests {
 
     #[test]
     fn reads_the_example_of_the_specification_with_a_multiline_note() {
-        let text = "# archive made by hand\nformat_version = 1.0\nexport_date = 2020-08-27 10:15\ntaxref_version = 13\neditor = Conservatoire Botanique National Alpin\ncontact = jp.milcent@cbn-alpin.fr\nnotes = \"Données de test.\n    À utiliser seulement lors de la phase de conception.\"\n";
+        let text = "# archive made by hand\nformat_version = 1.0\n  export_date = 2020-08-27 10:15\ntaxref_version = 13\neditor = Conservatoire Botanique National Alpin\ncontact = jp.milcent@cbn-alpin.fr\nnotes = \"Données de test.\n    À utiliser seulement lors de la phase de conception.\"\n";
         let (meta, problems) = parse_meta(text);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(meta.get("format_version"), Some("1.0"));
         assert_eq!(meta.get("export_date"), Some("2020-08-27 10:15"));
         assert_eq!(meta.get("taxref_version"), Some("13"));
-        let notes = meta.get("notes").unwrap();
-        assert!(notes.starts_with("Données de test."), "{notes}");
-        assert!(notes.contains("phase de conception."), "{notes}");
-        assert!(!notes.contains('"'), "{notes}");
+        assert_eq!(
+            meta.get("notes"),
+            Some("Données de test.\nÀ utiliser seulement lors de la phase de conception.")
+        );
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub fn stage<R: Read>(
 
     let layout = StagingLayout::for_entity(entity);
     let stage = stage_table(entity);
-    Spi::run(&format!("DROP TABLE IF EXISTS {stage}")).map_err(spi_error)?;
+    drop_stage(entity)?;
     Spi::run(&layout.create_table_sql(&stage)).map_err(spi_error)?;
     pgrx::notice!("sinp_import: reading {}", entity.file);
 
@@ -338,4 +338,38 @@ pub fn delete(staged: &mut StagedEntity) -> LoadResult<()> {
     staged.counts.deleted = deleted;
     staged.counts.unchanged += delete_rows - deleted;
     Ok(())
+}
+
+/// Removes from the staging table the rows the set-based checks found invalid, so that only valid
+/// rows are merged (lenient mode keeps that work; strict mode rolls it back).
+pub fn set_aside_invalid(ctx: &LoadContext, staged: &mut StagedEntity) -> LoadResult<()> {
+    let lines: Vec<i64> = ctx
+        .problems
+        .iter()
+        .filter(|p| p.is_error() && p.file == staged.entity.file)
+        .filter_map(|p| p.line.map(|l| l as i64))
+        .filter(|&l| l > 1)
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let stage = stage_table(staged.entity);
+    let removed = Spi::connect_mut(|client| {
+        Ok::<_, LoadError>(
+            client
+                .update(
+                    &format!("DELETE FROM {stage} WHERE _line = ANY($1) RETURNING _line"),
+                    None,
+                    &[lines.into()],
+                )
+                .map_err(spi_error)?
+                .len() as i64,
+        )
+    })?;
+    staged.counts.rejected += removed;
+    Ok(())
+}
+
+pub fn drop_stage(entity: &Entity) -> LoadResult<()> {
+    super::drop_temp_table(&stage_table(entity))
 }

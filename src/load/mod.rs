@@ -6,6 +6,7 @@ mod entity;
 mod journal;
 mod resolver;
 pub mod sql;
+mod subxact;
 pub mod target;
 mod triggers;
 
@@ -181,6 +182,17 @@ fn open_input<'a>(input: &ArchiveInput<'a>) -> LoadResult<(Box<dyn ReadSeek + 'a
     }
 }
 
+/// Drops a TEMP table if it exists (without the NOTICE of DROP ... IF EXISTS).
+pub fn drop_temp_table(name: &str) -> LoadResult<()> {
+    let exists = Spi::get_one_with_args::<bool>("SELECT to_regclass($1) IS NOT NULL", &[name.into()])
+        .map_err(spi_error)?
+        .unwrap_or(false);
+    if exists {
+        Spi::run(&format!("DROP TABLE {name}")).map_err(spi_error)?;
+    }
+    Ok(())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -255,9 +267,9 @@ pub fn load_archive(
     }
 
     let already = Spi::get_one_with_args::<i64>(
-        "SELECT import_id FROM sinp_import.imports
-          WHERE sha256 = $1 AND status IN ('applied', 'applied_with_errors')
-          ORDER BY import_id LIMIT 1",
+        "SELECT (SELECT import_id FROM sinp_import.imports
+                  WHERE sha256 = $1 AND status IN ('applied', 'applied_with_errors')
+                  ORDER BY import_id LIMIT 1)",
         &[sha256.as_str().into()],
     )
     .map_err(spi_error)?;
@@ -293,10 +305,6 @@ pub fn load_archive(
             entities: counts,
         });
     }
-    if problems.iter().any(Problem::is_error) {
-        return Err(rejected(archive_name, &problems));
-    }
-
     let mut ctx = LoadContext {
         resolver: Resolver::default(),
         problems,
@@ -304,45 +312,41 @@ pub fn load_archive(
         local_srid: local_srid()?,
         taxref_version: meta.get("taxref_version").map(str::to_string),
     };
-    resolver::load_nomenclatures(&mut ctx.resolver)?;
-    let disabled = triggers::disable()?;
-    Spi::run(sql::statement("written").expect("sql/merge.sql has written")).map_err(spi_error)?;
-
-    let mut staged_entities = Vec::new();
-    for entity in present.iter().copied() {
-        resolver::refresh_links(&mut ctx.resolver)?;
-        let member = archive
-            .open_member(entity.file)?
-            .expect("present members can be opened");
-        let Some(mut staged) = entity::stage(&mut ctx, entity, member)? else {
-            // The file's header is unusable: reported, nothing of it staged.
-            return Err(rejected(archive_name, &ctx.problems));
-        };
-        if ctx.problems.iter().any(Problem::is_error) {
-            return Err(rejected(archive_name, &ctx.problems));
+    let archive_failed = ctx.problems.iter().any(Problem::is_error);
+    // The work runs in a subtransaction: kept when applied, rolled back for a dry run or a
+    // strict rejection, while the journal row above stays.
+    let outcome = subxact::run(
+        || {
+            if archive_failed {
+                return Ok((Vec::new(), true));
+            }
+            let counts = apply(&mut ctx, &mut archive, &present)?;
+            Ok((counts, ctx.problems.iter().any(Problem::is_error)))
+        },
+        |result: &LoadResult<(Vec<EntityCounts>, bool)>| match result {
+            Ok((_, errors)) => !dry_run && !(mode == Mode::Strict && *errors),
+            Err(_) => false,
+        },
+    );
+    let (mut counts, errors) = outcome?;
+    let status = match (dry_run, errors, mode) {
+        (true, _, _) => "dry_run",
+        (false, false, _) => "applied",
+        (false, true, Mode::Lenient) => "applied_with_errors",
+        (false, true, Mode::Strict) => "rejected",
+    };
+    if status == "rejected" {
+        // Nothing was applied: only the rows found invalid are counted.
+        for c in &mut counts {
+            *c = EntityCounts {
+                entity: c.entity,
+                rejected: c.rejected,
+                ..EntityCounts::default()
+            };
         }
-        entity::merge(&mut ctx, &mut staged)?;
-        staged_entities.push(staged);
     }
-    for staged in staged_entities.iter_mut().rev() {
-        entity::delete(staged)?;
-    }
-    disabled.enable()?;
-
-    let counts: Vec<EntityCounts> = staged_entities.into_iter().map(|s| s.counts).collect();
-    let status = if dry_run { "dry_run" } else { "applied" };
     journal::finish(import_id, status, &counts, &ctx.problems)?;
-    for entity in present {
-        Spi::run(&format!("DROP TABLE IF EXISTS {}", entity::stage_table(entity)))
-            .map_err(spi_error)?;
-    }
-    let warnings = ctx.problems.len();
-    if warnings > 0 {
-        pgrx::warning!(
-            "sinp_import: import {import_id}: {warnings} warning(s); first: {}",
-            ctx.problems[0]
-        );
-    }
+    summarise(import_id, status, &ctx.problems);
     Ok(LoadOutcome {
         import_id,
         status,
@@ -350,13 +354,63 @@ pub fn load_archive(
     })
 }
 
-fn rejected(archive_name: &str, problems: &[Problem]) -> LoadError {
-    let errors: Vec<&Problem> = problems.iter().filter(|p| p.is_error()).collect();
-    LoadError::Rejected {
-        archive: archive_name.to_string(),
-        error_count: errors.len(),
-        first: Box::new(errors.first().map(|p| (*p).clone()).unwrap_or_else(|| {
-            Problem::error(archive_name, "UNKNOWN", "the archive was rejected")
-        })),
+/// Stages and merges every entity in order, then applies the deletes in reverse order.
+fn apply(
+    ctx: &mut LoadContext,
+    archive: &mut Archive,
+    present: &[&'static crate::spec::Entity],
+) -> LoadResult<Vec<EntityCounts>> {
+    resolver::load_nomenclatures(&mut ctx.resolver)?;
+    let disabled = triggers::disable()?;
+    Spi::run(sql::statement("written").expect("sql/merge.sql has written")).map_err(spi_error)?;
+    let mut staged_entities = Vec::new();
+    let mut counts = Vec::new();
+    for entity in present.iter().copied() {
+        resolver::refresh_links(&mut ctx.resolver)?;
+        let member = archive
+            .open_member(entity.file)?
+            .expect("present members can be opened");
+        match entity::stage(ctx, entity, member)? {
+            Some(mut staged) => {
+                entity::set_aside_invalid(ctx, &mut staged)?;
+                entity::merge(ctx, &mut staged)?;
+                staged_entities.push(staged);
+            }
+            // The file's header is unusable: reported, nothing of it staged.
+            None => counts.push(EntityCounts {
+                entity: entity.name,
+                ..EntityCounts::default()
+            }),
+        }
     }
+    for staged in staged_entities.iter_mut().rev() {
+        entity::delete(staged)?;
+    }
+    disabled.enable()?;
+    for staged in &staged_entities {
+        entity::drop_stage(staged.entity)?;
+    }
+    counts.extend(staged_entities.into_iter().map(|s| s.counts));
+    // Results in processing order.
+    counts.sort_by_key(|c| ENTITIES.iter().position(|e| e.name == c.entity));
+    Ok(counts)
+}
+
+/// One WARNING with the number of problems and the first ones (all are in import_errors).
+fn summarise(import_id: i64, status: &str, problems: &[Problem]) {
+    if problems.is_empty() {
+        return;
+    }
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let warnings = problems.len() - errors;
+    let first: Vec<String> = problems
+        .iter()
+        .filter(|p| p.is_error() || errors == 0)
+        .take(3)
+        .map(|p| format!("  {p}"))
+        .collect();
+    pgrx::warning!(
+        "sinp_import: import {import_id} {status}: {errors} error(s), {warnings} warning(s); see sinp_import.import_errors\n{}",
+        first.join("\n")
+    );
 }

@@ -62,8 +62,9 @@ pub fn create_target_schema(local_srid: i32) -> LoadResult<String> {
             .map_err(|p| LoadError::internal(format!("seed {table}: {p}")))?;
         let columns: Vec<String> = tsv.header().to_vec();
         let definition: Vec<String> = columns.iter().map(|c| format!("{c} text")).collect();
+        super::drop_temp_table(&format!("pg_temp.{table}"))?;
         Spi::run(&format!(
-            "DROP TABLE IF EXISTS pg_temp.{table}; CREATE TEMP TABLE {table} ({})",
+            "CREATE TEMP TABLE {table} ({})",
             definition.join(", ")
         ))
         .map_err(spi_error)?;
@@ -76,7 +77,7 @@ pub fn create_target_schema(local_srid: i32) -> LoadResult<String> {
     }
     Spi::run(&TARGET_SQL.replace("@LOCAL_SRID@", &local_srid.to_string())).map_err(spi_error)?;
     for (table, _) in SEEDS {
-        Spi::run(&format!("DROP TABLE IF EXISTS pg_temp.{table}")).map_err(spi_error)?;
+        super::drop_temp_table(&format!("pg_temp.{table}"))?;
     }
     let srid = Spi::get_one::<i32>(
         "SELECT public.Find_SRID('gn_synthese', 'synthese', 'the_geom_local')",
