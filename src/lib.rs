@@ -14,6 +14,9 @@ pub mod spec;
 pub mod tsv;
 pub mod validate;
 
+#[cfg(any(test, feature = "pg_test"))]
+mod tests;
+
 pgrx::pg_module_magic!();
 
 #[pg_guard]

@@ -1,0 +1,82 @@
+# sinp_import — every target is idempotent and works on a fresh Debian 12 machine (run as root).
+#   make demo   install what is missing, build, install, load a sample archive into sinp_demo
+#   make test   unit tests, in-database tests (cargo pgrx test) and end-to-end tests on the cluster
+#   make psql   psql on the demo database
+
+PG_MAJOR      ?= 15
+PG_CONFIG     ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
+PGRX_VERSION  := 0.18.1
+DEMO_DB       ?= sinp_demo
+DEMO_ROWS     ?= 20000
+OUT           := $(CURDIR)/out
+# Archives are read by the server process: they live where the postgres user can read them.
+ARCHIVES      := /var/tmp/sinp_import
+TEST_PGDATA   := /tmp/sinp-test-pgdata
+PSQL          := sudo -u postgres psql -X -v ON_ERROR_STOP=1
+GEN           := target/release/sinp-gen
+DEB_PACKAGES  := postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 \
+                 postgresql-$(PG_MAJOR)-cron libclang-dev clang sudo unzip
+
+.PHONY: deps install cluster demo psql test unit-test pg-test e2e-test bench lint clean
+
+## deps: Debian packages, cargo-pgrx $(PGRX_VERSION), cargo pgrx init (fast when already done)
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@if ! cargo pgrx --version 2>/dev/null | grep -q '$(PGRX_VERSION)'; then \
+	  cargo install cargo-pgrx --version $(PGRX_VERSION) --locked; \
+	fi
+	@if ! grep -q '^pg$(PG_MAJOR) *=' $${PGRX_HOME:-$$HOME/.pgrx}/config.toml 2>/dev/null; then \
+	  cargo pgrx init --pg$(PG_MAJOR) $(PG_CONFIG); \
+	fi
+
+## install: release build installed into the system PostgreSQL
+install: deps
+	cargo pgrx install --release --pg-config $(PG_CONFIG)
+
+## cluster: the system cluster, started if down
+cluster: deps
+	@pg_lsclusters -h | grep -q '^$(PG_MAJOR) *main .*online' || pg_ctlcluster $(PG_MAJOR) main start
+	@until sudo -u postgres pg_isready -q; do sleep 0.2; done
+
+$(GEN): $(shell find bench/src -name '*.rs') bench/Cargo.toml
+	cargo build --release -q -p sinp-bench --bin sinp-gen
+
+## demo: a fresh sinp_demo database with a sample archive loaded
+demo: install cluster $(GEN)
+	@install -d -m 755 $(ARCHIVES)
+	$(GEN) synthetic --rows $(DEMO_ROWS) --out $(ARCHIVES)/2020-08-26_sinp_paca_demo.zip >/dev/null
+	$(GEN) real --fixture-dir tests/fixtures/cen-paca-2020 --out $(ARCHIVES)/2020-02-13_sinp_paca_cenpaca.zip >/dev/null
+	@chmod 644 $(ARCHIVES)/*.zip
+	$(PSQL) -q -c "DROP DATABASE IF EXISTS $(DEMO_DB) WITH (FORCE)" -c "CREATE DATABASE $(DEMO_DB)"
+	$(PSQL) -q -d $(DEMO_DB) -v archives=$(ARCHIVES) -f tests/sql/demo.sql
+
+## psql: psql on the demo database, as a DBA would
+psql: cluster
+	sudo -u postgres psql -d $(DEMO_DB)
+
+## test: everything (under 30 minutes from a clean clone)
+test: unit-test pg-test e2e-test
+
+unit-test: deps
+	cargo test -q -p sinp-bench
+	cargo test -q --lib
+
+pg-test: deps
+	@install -d -o postgres -g postgres $(TEST_PGDATA)
+	cargo pgrx test pg$(PG_MAJOR) --runas postgres --pgdata $(TEST_PGDATA)
+
+## e2e-test: the installed release extension in the real running cluster
+e2e-test: install cluster $(GEN)
+	tests/e2e.sh
+
+## lint: formatting and clippy, as CI expects them
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+clean:
+	cargo clean
+	rm -rf $(OUT) $(ARCHIVES)

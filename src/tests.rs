@@ -1,0 +1,575 @@
+//! In-database tests (`cargo pgrx test`): each runs in a transaction that is rolled back. Archives
+//! come from the project's generator (crate sinp-bench) and from the real CEN PACA fixture.
+
+use std::collections::BTreeMap;
+
+use pgrx::prelude::*;
+use sinp_bench::SynthOptions;
+
+use crate::tsv::TsvReader;
+use crate::validate::{parse_datetime, parse_text_array, parse_text_array2, synthese_uuid};
+
+const AREAS_SQL: &str = include_str!("../tests/sql/areas.sql");
+const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cen-paca-2020");
+
+pub fn setup_target() {
+    Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
+    Spi::run(AREAS_SQL).unwrap();
+}
+
+/// (status, entity, inserted, updated, deleted, unchanged, rejected) per result row.
+type ResultRow = (String, String, i64, i64, i64, i64, i64);
+
+pub fn load_bytes(bytes: &[u8], name: &str, mode: &str, dry_run: bool) -> Vec<ResultRow> {
+    Spi::connect(|client| {
+        client
+            .select(
+                "SELECT status, entity, inserted, updated, deleted, unchanged, rejected
+                   FROM sinp_import.load_archive($1, $2, $3, $4)",
+                None,
+                &[bytes.into(), name.into(), mode.into(), dry_run.into()],
+            )
+            .unwrap()
+            .map(|r| {
+                (
+                    r.get::<String>(1).unwrap().unwrap(),
+                    r.get::<String>(2).unwrap().unwrap(),
+                    r.get::<i64>(3).unwrap().unwrap(),
+                    r.get::<i64>(4).unwrap().unwrap(),
+                    r.get::<i64>(5).unwrap().unwrap(),
+                    r.get::<i64>(6).unwrap().unwrap(),
+                    r.get::<i64>(7).unwrap().unwrap(),
+                )
+            })
+            .collect()
+    })
+}
+
+/// A scalar query's value (NULL when it returns no row).
+pub fn count(sql: &str) -> i64 {
+    Spi::get_one::<i64>(&format!("SELECT ({sql})")).unwrap().unwrap_or(-1)
+}
+
+pub fn text(sql: &str) -> Option<String> {
+    Spi::get_one::<String>(&format!("SELECT ({sql})")).unwrap()
+}
+
+fn small_options() -> SynthOptions {
+    SynthOptions {
+        rows: 400,
+        ..SynthOptions::default()
+    }
+}
+
+/// The records of one member of an archive, decoded, keyed by header name.
+fn member_records(archive: &[u8], member: &str) -> Vec<BTreeMap<String, Option<String>>> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
+    let file = zip.by_name(member).unwrap();
+    let mut tsv = TsvReader::new(member, file).unwrap();
+    let header = tsv.header().to_vec();
+    let mut out = Vec::new();
+    while tsv.next_record().unwrap() {
+        let record = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let v = crate::tsv::decode_field(tsv.raw_field(i)).unwrap();
+                (h.clone(), v.map(|c| c.into_owned()))
+            })
+            .collect();
+        out.push(record);
+    }
+    out
+}
+
+/// Managed triggers present on the targets that are not enabled.
+fn disabled_managed_triggers() -> i64 {
+    count(
+        "SELECT count(*) FROM sinp_import.managed_triggers AS m
+           JOIN pg_trigger AS t ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name
+          WHERE t.tgenabled = 'D'",
+    )
+}
+
+/// Row counts and an aggregate hash of every written table.
+fn targets_fingerprint() -> String {
+    text(
+        "SELECT string_agg(t || ':' || n || ':' || h, ' ' ORDER BY t) FROM (
+            SELECT 'synthese' AS t, count(*) AS n, md5(coalesce(string_agg(s::text, '' ORDER BY id_synthese), '')) AS h FROM gn_synthese.synthese AS s
+            UNION ALL SELECT 'sources', count(*), md5(coalesce(string_agg(s::text, '' ORDER BY id_source), '')) FROM gn_synthese.t_sources AS s
+            UNION ALL SELECT 'roles', count(*), md5(coalesce(string_agg(s::text, '' ORDER BY id_role), '')) FROM utilisateurs.t_roles AS s
+            UNION ALL SELECT 'organisms', count(*), md5(coalesce(string_agg(s::text, '' ORDER BY id_organisme), '')) FROM utilisateurs.bib_organismes AS s
+            UNION ALL SELECT 'afs', count(*), md5(coalesce(string_agg(s::text, '' ORDER BY id_acquisition_framework), '')) FROM gn_meta.t_acquisition_frameworks AS s
+            UNION ALL SELECT 'datasets', count(*), md5(coalesce(string_agg(s::text, '' ORDER BY id_dataset), '')) FROM gn_meta.t_datasets AS s
+            UNION ALL SELECT 'areas', count(*), '' FROM gn_synthese.cor_area_synthese
+            UNION ALL SELECT 'observers', count(*), '' FROM gn_synthese.cor_observer_synthese
+         ) AS x",
+    )
+    .unwrap_or_default()
+}
+
+#[pg_schema]
+mod tests {
+    use super::*;
+
+    #[pg_test]
+    fn create_target_schema_is_idempotent_and_seeded() {
+        Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
+        let first = count("SELECT count(*) FROM ref_nomenclatures.t_nomenclatures");
+        Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
+        assert_eq!(first, 568);
+        assert_eq!(count("SELECT count(*) FROM ref_nomenclatures.t_nomenclatures"), 568);
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.defaults_nomenclatures_value"), 19);
+        assert_eq!(
+            count("SELECT count(*) FROM ref_geo.bib_areas_types WHERE type_code IN ('COM','DEP','M1','M10')"),
+            4
+        );
+        assert_eq!(count("SELECT count(*) FROM ref_geo.l_areas"), 0);
+        assert_eq!(count("SELECT count(*) FROM taxonomie.taxref"), 0);
+        assert_eq!(
+            count("SELECT public.Find_SRID('gn_synthese', 'synthese', 'the_geom_local')::bigint"),
+            2154
+        );
+        // Target objects do not belong to the extension: DROP EXTENSION never drops observations.
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM pg_depend
+                  WHERE refclassid = 'pg_extension'::regclass
+                    AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'sinp_import')
+                    AND objid = 'gn_synthese.synthese'::regclass"
+            ),
+            0
+        );
+        for trigger in [
+            "tri_meta_dates_change_synthese",
+            "tri_insert_cor_area_synthese",
+            "tri_update_cor_area_synthese",
+            "tri_log_delete_synthese",
+        ] {
+            assert_eq!(
+                count(&format!(
+                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'gn_synthese.synthese'::regclass AND tgname = '{trigger}'"
+                )),
+                1,
+                "{trigger}"
+            );
+        }
+    }
+
+    #[pg_test]
+    fn local_srid_setting_chooses_the_geometry_srid() {
+        Spi::run("SET LOCAL sinp_import.local_srid = 2975").unwrap();
+        Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
+        assert_eq!(
+            count("SELECT public.Find_SRID('gn_synthese', 'synthese', 'the_geom_local')::bigint"),
+            2975
+        );
+    }
+
+    #[pg_test]
+    fn synthetic_archive_loads_every_table_with_exact_counts() {
+        setup_target();
+        let opts = small_options();
+        let archive = sinp_bench::synthetic_archive_bytes(&opts);
+        let manifest = {
+            let mut cursor = std::io::Cursor::new(Vec::new());
+            sinp_bench::write_synthetic_archive(&opts, &mut cursor).unwrap()
+        };
+        let result = load_bytes(&archive, "2020-08-26_sinp_paca_test.zip", "strict", false);
+        let entities: Vec<&str> = result.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(
+            entities,
+            ["source", "organism", "user", "acquisition_framework", "dataset", "synthese"]
+        );
+        for (status, entity, inserted, updated, deleted, unchanged, rejected) in &result {
+            assert_eq!(status, "applied");
+            assert_eq!(*inserted as usize, manifest.count(entity), "{entity}");
+            assert_eq!((*updated, *deleted, *unchanged, *rejected), (0, 0, 0, 0), "{entity}");
+        }
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.t_sources"), 1);
+        assert_eq!(count("SELECT count(*) FROM utilisateurs.bib_organismes"), opts.organisms as i64);
+        assert_eq!(count("SELECT count(*) FROM utilisateurs.t_roles"), opts.users as i64);
+        assert_eq!(count("SELECT count(*) FROM gn_meta.t_acquisition_frameworks"), opts.afs as i64);
+        assert_eq!(count("SELECT count(*) FROM gn_meta.t_datasets"), opts.datasets as i64);
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), opts.rows as i64);
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.cor_observer_synthese"),
+            manifest.observer_links as i64
+        );
+        // Every observation is inside DEP.05; none is linked to the disabled area.
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM gn_synthese.cor_area_synthese JOIN ref_geo.l_areas USING (id_area)
+                  WHERE area_code = '05'"
+            ),
+            opts.rows as i64
+        );
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM gn_synthese.cor_area_synthese JOIN ref_geo.l_areas USING (id_area)
+                  WHERE NOT enable"
+            ),
+            0
+        );
+        // Area-only rows carry the attached area and its geometry.
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.synthese WHERE id_area_attachment IS NOT NULL AND the_geom_local IS NOT NULL"),
+            count("SELECT count(*) FROM gn_synthese.synthese WHERE id_area_attachment IS NOT NULL")
+        );
+        assert!(
+            count("SELECT count(*) FROM gn_synthese.synthese WHERE id_area_attachment IS NOT NULL")
+                >= manifest.area_only_rows as i64
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.synthese WHERE the_geom_local IS NULL OR the_geom_4326 IS NULL OR the_geom_point IS NULL"),
+            0
+        );
+        assert_eq!(
+            text("SELECT string_agg(DISTINCT meta_v_taxref, ',') FROM gn_synthese.synthese").as_deref(),
+            Some("16")
+        );
+        assert_eq!(disabled_managed_triggers(), 0);
+        assert_eq!(
+            text("SELECT status FROM sinp_import.imports ORDER BY import_id DESC LIMIT 1").as_deref(),
+            Some("applied")
+        );
+        assert_eq!(
+            text("SELECT region || '/' || provider || '/' || archive_date FROM sinp_import.imports ORDER BY import_id DESC LIMIT 1").as_deref(),
+            Some("paca/test/2020-08-26")
+        );
+    }
+
+    #[pg_test]
+    fn synthese_values_round_trip_for_sampled_rows() {
+        setup_target();
+        let opts = small_options();
+        load_bytes(&sinp_bench::synthetic_archive_bytes(&opts), "sample.zip", "strict", false);
+        for i in [0usize, 1, 2, 3, 9, 37, 73, 101, 202, 399] {
+            let v = sinp_bench::synthese_values(&opts, i);
+            let get = |k: &str| v.get(k).cloned().flatten();
+            let uuid = get("unique_id_sinp").unwrap_or_else(|| {
+                synthese_uuid(&get("code_source").unwrap(), &get("source_id").unwrap()).to_string()
+            });
+            let row = format!("FROM gn_synthese.synthese WHERE unique_id_sinp = '{uuid}'");
+            assert_eq!(count(&format!("SELECT count(*) {row}")), 1, "row {i}");
+            let column = |c: &str| text(&format!("SELECT {c}::text {row}"));
+            assert_eq!(column("nom_cite"), get("nom_cite").or(Some(String::new())), "row {i} nom_cite");
+            assert_eq!(column("entity_source_pk_value"), get("source_id"), "row {i}");
+            assert_eq!(column("comment_context"), get("comment_context"), "row {i} comment_context");
+            assert_eq!(column("comment_description"), get("comment_description"), "row {i}");
+            assert_eq!(column("observers"), get("observers"), "row {i} observers");
+            assert_eq!(column("place_name"), get("place_name"), "row {i} place_name");
+            for c in ["count_min", "count_max", "cd_nom", "altitude_min", "altitude_max"] {
+                assert_eq!(column(c), get(c).filter(|s| !s.is_empty()), "row {i} {c}");
+            }
+            for (field, col) in [
+                ("date_min", "date_min"),
+                ("date_max", "date_max"),
+                ("meta_create_date", "meta_create_date"),
+                ("meta_update_date", "meta_update_date"),
+            ] {
+                let expected = get(field).filter(|s| !s.is_empty()).map(|s| parse_datetime(&s).unwrap());
+                let stored = column(col).map(|s| parse_datetime(&s).unwrap());
+                if expected.is_some() {
+                    assert_eq!(stored, expected, "row {i} {field}");
+                }
+            }
+            // Nomenclatures: the stored id is the code's, or the synthese default when NULL.
+            for (field, nomenclature_type) in sinp_bench::SYNTHESE_NOMENCLATURES {
+                let suffix = field.trim_start_matches("code_nomenclature_");
+                let stored = text(&format!(
+                    "SELECT n.cd_nomenclature::text FROM gn_synthese.synthese AS s
+                       JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = s.id_nomenclature_{suffix}
+                       JOIN ref_nomenclatures.bib_nomenclatures_types AS t ON t.id_type = n.id_type
+                      WHERE s.unique_id_sinp = '{uuid}' AND t.mnemonique = '{nomenclature_type}'"
+                ));
+                let expected = get(field).or_else(|| {
+                    text(&format!(
+                        "SELECT n.cd_nomenclature::text FROM gn_synthese.defaults_nomenclatures_value AS d
+                           JOIN ref_nomenclatures.t_nomenclatures AS n USING (id_nomenclature)
+                          WHERE d.mnemonique_type = '{nomenclature_type}'"
+                    ))
+                });
+                assert_eq!(stored, expected, "row {i} {field}");
+            }
+            // Extra columns and format fields without a column end up in additional_data.
+            for extra in sinp_bench::EXTRA_COLUMNS {
+                let json_value = get("additional_data")
+                    .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
+                    .and_then(|j| j.get(extra).cloned());
+                let expected = match json_value {
+                    Some(serde_json::Value::String(s)) => Some(s),
+                    Some(other) => Some(other.to_string()),
+                    None => get(extra),
+                };
+                assert_eq!(column(&format!("additional_data->>'{extra}'")), expected, "row {i} {extra}");
+            }
+            assert_eq!(column("additional_data->>'source_id_grp'"), get("source_id_grp"), "row {i}");
+        }
+    }
+
+    #[pg_test]
+    fn row_zero_point_projects_to_wgs84() {
+        setup_target();
+        let opts = small_options();
+        load_bytes(&sinp_bench::synthetic_archive_bytes(&opts), "sample.zip", "strict", false);
+        let uuid = sinp_bench::synthese_values(&opts, 0)["unique_id_sinp"].clone().unwrap();
+        let lon_lat = text(&format!(
+            "SELECT round(public.ST_X(the_geom_4326)::numeric, 4) || ' ' || round(public.ST_Y(the_geom_4326)::numeric, 4)
+               FROM gn_synthese.synthese WHERE unique_id_sinp = '{uuid}'"
+        ));
+        assert_eq!(lon_lat.as_deref(), Some("6.2731 44.7041"));
+        assert_eq!(
+            text(&format!(
+                "SELECT public.ST_AsText(the_geom_local) FROM gn_synthese.synthese WHERE unique_id_sinp = '{uuid}'"
+            ))
+            .as_deref(),
+            Some("POINT(959204.517 6405928.812)")
+        );
+        // The point lies in COM.05061 and in one 10 km cell.
+        assert_eq!(
+            text(&format!(
+                "SELECT string_agg(t.type_code || '.' || a.area_code, ',' ORDER BY t.type_code)
+                   FROM gn_synthese.synthese AS s
+                   JOIN gn_synthese.cor_area_synthese AS c USING (id_synthese)
+                   JOIN ref_geo.l_areas AS a USING (id_area)
+                   JOIN ref_geo.bib_areas_types AS t USING (id_type)
+                  WHERE s.unique_id_sinp = '{uuid}'"
+            ))
+            .as_deref(),
+            Some("COM.05061,DEP.05,M10.10kmL93E95N640")
+        );
+    }
+
+    #[pg_test]
+    fn metadata_links_and_link_tables_match_the_archive() {
+        setup_target();
+        let opts = small_options();
+        let archive = sinp_bench::synthetic_archive_bytes(&opts);
+        load_bytes(&archive, "sample.zip", "strict", false);
+        let afs = member_records(&archive, "acquisition_framework.csv");
+        let mut objectives = 0;
+        let mut parents = 0;
+        let mut actors = 0;
+        for af in &afs {
+            let get = |k: &str| af.get(k).cloned().flatten();
+            let uuid = get("unique_id").unwrap();
+            if let Some(o) = get("cor_objectifs") {
+                objectives += parse_text_array(&o).unwrap().len() as i64;
+            }
+            for f in ["cor_actors_organism", "cor_actors_user"] {
+                if let Some(a) = get(f) {
+                    actors += parse_text_array2(&a).unwrap().len() as i64;
+                }
+            }
+            if let Some(parent) = get("parent_code") {
+                parents += 1;
+                assert_eq!(
+                    text(&format!(
+                        "SELECT p.unique_acquisition_framework_id::text
+                           FROM gn_meta.t_acquisition_frameworks AS t
+                           JOIN gn_meta.t_acquisition_frameworks AS p ON p.id_acquisition_framework = t.acquisition_framework_parent_id
+                          WHERE t.unique_acquisition_framework_id = '{uuid}'"
+                    )),
+                    Some(parent.to_lowercase())
+                );
+            }
+            assert_eq!(
+                text(&format!(
+                    "SELECT acquisition_framework_desc FROM gn_meta.t_acquisition_frameworks WHERE unique_acquisition_framework_id = '{uuid}'"
+                )),
+                get("desc")
+            );
+        }
+        assert!(parents >= 1, "the generator lists a parent after its child");
+        assert_eq!(count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_objectif"), objectives);
+        assert_eq!(count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_actor"), actors);
+        assert!(count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_voletsinp") > 0);
+        assert!(count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_publication") > 0);
+        let datasets = member_records(&archive, "dataset.csv");
+        let territories: i64 = datasets
+            .iter()
+            .filter_map(|d| d.get("cor_territory").cloned().flatten())
+            .map(|t| parse_text_array2(&t).unwrap().len() as i64)
+            .sum();
+        assert_eq!(count("SELECT count(*) FROM gn_meta.cor_dataset_territory"), territories);
+        // A dataset without data_type gets the default code 1.
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM gn_meta.t_datasets AS d
+                   JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = d.id_nomenclature_data_type
+                  WHERE n.cd_nomenclature NOT IN ('1','2','3','4','5')"
+            ),
+            0
+        );
+        // Users are linked to their organism; dates are kept, not overwritten by triggers.
+        for user in member_records(&archive, "user.csv") {
+            let get = |k: &str| user.get(k).cloned().flatten();
+            let uuid = get("unique_id").unwrap();
+            assert_eq!(
+                text(&format!(
+                    "SELECT o.uuid_organisme::text FROM utilisateurs.t_roles AS r
+                       JOIN utilisateurs.bib_organismes AS o USING (id_organisme) WHERE r.uuid_role = '{uuid}'"
+                )),
+                get("code_organism").map(|s| s.to_lowercase())
+            );
+            if let Some(created) = get("meta_create_date").filter(|s| !s.is_empty()) {
+                let stored = text(&format!(
+                    "SELECT date_insert::text FROM utilisateurs.t_roles WHERE uuid_role = '{uuid}'"
+                ))
+                .unwrap();
+                assert_eq!(parse_datetime(&stored).unwrap(), parse_datetime(&created).unwrap());
+            }
+        }
+    }
+
+    #[pg_test]
+    fn real_cen_paca_rows_load_and_round_trip() {
+        setup_target();
+        let archive = sinp_bench::real_fixture_archive_bytes(std::path::Path::new(FIXTURE_DIR)).unwrap();
+        let result = load_bytes(&archive, "2020-02-13_sinp_paca_cenpaca.zip", "strict", false);
+        let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
+        assert_eq!((synthese.0.as_str(), synthese.2), ("applied", 897));
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 897);
+        // Every row is linked to the DFCP dataset through the legacy shortname.
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.synthese JOIN gn_meta.t_datasets USING (id_dataset) WHERE dataset_shortname = 'DFCP'"),
+            897
+        );
+        let first = "FROM gn_synthese.synthese WHERE unique_id_sinp = 'c7f8e12b-c095-4068-9c21-ad523ae41046'";
+        let value = |c: &str| text(&format!("SELECT {c}::text {first}"));
+        assert_eq!(value("entity_source_pk_value").as_deref(), Some("96495756"));
+        assert_eq!(value("date_min").as_deref(), Some("1994-01-09 00:00:00"));
+        assert_eq!(value("meta_create_date").as_deref(), Some("2020-02-12 14:04:42.735559"));
+        assert_eq!(value("meta_update_date"), None);
+        assert_eq!(value("meta_validation_date").as_deref(), Some("2016-10-18 00:00:00"));
+        assert_eq!(value("validator").as_deref(), Some(" "));
+        assert_eq!(value("validation_comment").as_deref(), Some(""));
+        assert_eq!(value("comment_description").as_deref(), Some("ad ; fuscus"));
+        assert_eq!(value("observers").as_deref(), Some("KAYSER Yves"));
+        assert_eq!(value("nom_cite").as_deref(), Some("LARFUS"));
+        assert_eq!(value("cd_nom").as_deref(), Some("3297"));
+        assert_eq!(value("meta_v_taxref").as_deref(), Some("12"));
+        assert_eq!(value("last_action").as_deref(), Some("I"));
+        assert_eq!(
+            value("public.ST_AsEWKB(the_geom_local)").as_deref(),
+            Some("\\x01010000206a080000b81e85ebcb61294148e17aa487fc5741")
+        );
+        // The row without unique_id_sinp got the UUIDv5 of its source and id.
+        let derived = synthese_uuid("CEN_PACA_EXPORT", "96595425");
+        assert_eq!(
+            count(&format!(
+                "SELECT count(*) FROM gn_synthese.synthese WHERE unique_id_sinp = '{derived}' AND entity_source_pk_value = '96595425'"
+            )),
+            1
+        );
+    }
+
+    #[pg_test]
+    fn a_rejected_archive_changes_nothing_and_is_journaled() {
+        setup_target();
+        let archive = sinp_bench::real_fixture_archive_bytes(std::path::Path::new(FIXTURE_DIR)).unwrap();
+        load_bytes(&archive, "first.zip", "strict", false);
+        let before = targets_fingerprint();
+        // Synthetic rows attached to areas that this database does not have.
+        let opts = SynthOptions {
+            rows: 200,
+            area_codes: vec!["COM.00000".into()],
+            ..SynthOptions::default()
+        };
+        let result = load_bytes(&sinp_bench::synthetic_archive_bytes(&opts), "bad.zip", "strict", false);
+        assert!(result.iter().all(|r| r.0 == "rejected"));
+        let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
+        assert!(synthese.6 > 0);
+        assert_eq!((synthese.2, synthese.3, synthese.4, synthese.5), (0, 0, 0, 0));
+        assert_eq!(targets_fingerprint(), before);
+        assert_eq!(disabled_managed_triggers(), 0);
+        let import = "(SELECT max(import_id) FROM sinp_import.imports)";
+        assert_eq!(
+            text(&format!("SELECT status FROM sinp_import.imports WHERE import_id = {import}")).as_deref(),
+            Some("rejected")
+        );
+        assert_eq!(
+            count(&format!(
+                "SELECT count(*) FROM sinp_import.import_errors
+                  WHERE import_id = {import} AND code = 'INVALID_ATTACHMENT_CODE' AND file = 'synthese.csv'
+                    AND column_name = 'code_area_attachment' AND value = 'COM.00000'"
+            )),
+            synthese.6
+        );
+        // The journal names the line of each bad record.
+        let first_bad = (0..opts.rows)
+            .find(|&i| {
+                sinp_bench::synthese_values(&opts, i)["code_area_attachment"].as_deref() == Some("COM.00000")
+            })
+            .unwrap();
+        assert_eq!(
+            count(&format!(
+                "SELECT min(line) FROM sinp_import.import_errors WHERE import_id = {import} AND code = 'INVALID_ATTACHMENT_CODE'"
+            )),
+            sinp_bench::synthese_line(&opts, first_bad) as i64
+        );
+    }
+
+    #[pg_test]
+    fn lenient_mode_applies_exactly_the_valid_rows() {
+        setup_target();
+        let opts = SynthOptions {
+            rows: 300,
+            area_codes: vec!["COM.00000".into()],
+            ..SynthOptions::default()
+        };
+        let result = load_bytes(&sinp_bench::synthetic_archive_bytes(&opts), "mixed.zip", "lenient", false);
+        let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
+        let bad = (0..opts.rows)
+            .filter(|&i| sinp_bench::synthese_values(&opts, i)["code_area_attachment"].as_deref() == Some("COM.00000"))
+            .count() as i64;
+        assert!(bad > 0);
+        assert_eq!(synthese.0, "applied_with_errors");
+        assert_eq!(synthese.6, bad);
+        assert_eq!(synthese.2, opts.rows as i64 - bad);
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), opts.rows as i64 - bad);
+    }
+
+    #[pg_test]
+    fn dry_run_keeps_only_the_journal() {
+        setup_target();
+        let before = targets_fingerprint();
+        let result = load_bytes(&sinp_bench::synthetic_archive_bytes(&small_options()), "dry.zip", "strict", true);
+        assert!(result.iter().all(|r| r.0 == "dry_run"));
+        assert_eq!(result.iter().find(|r| r.1 == "synthese").unwrap().2, 400);
+        assert_eq!(targets_fingerprint(), before);
+        assert_eq!(disabled_managed_triggers(), 0);
+        assert_eq!(count("SELECT count(*) FROM sinp_import.imports WHERE status = 'dry_run'"), 1);
+    }
+
+    #[pg_test]
+    fn the_same_archive_twice_is_already_loaded() {
+        setup_target();
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        load_bytes(&archive, "a.zip", "strict", false);
+        let before = targets_fingerprint();
+        let again = load_bytes(&archive, "a.zip", "strict", false);
+        assert!(again.iter().all(|r| r.0 == "already_loaded" && r.2 == 0));
+        assert_eq!(again.len(), 6);
+        assert_eq!(targets_fingerprint(), before);
+    }
+
+    #[pg_test(error = "archive file \"/nonexistent/archive.zip\" does not exist")]
+    fn a_missing_file_is_an_error() {
+        setup_target();
+        Spi::run("SELECT * FROM sinp_import.load_archive('/nonexistent/archive.zip')").unwrap();
+    }
+
+    #[pg_test(error = "unknown load mode \"careful\"")]
+    fn an_unknown_mode_is_an_error() {
+        setup_target();
+        Spi::run("SELECT * FROM sinp_import.load_archive('\\x00'::bytea, 'x.zip', 'careful')").unwrap();
+    }
+
+    #[pg_test(error = "\"notes.zip\" is not a readable SINP archive")]
+    fn bytes_that_are_not_a_zip_are_an_error() {
+        setup_target();
+        Spi::run("SELECT * FROM sinp_import.load_archive(convert_to('hello', 'UTF8'), 'notes.zip')").unwrap();
+    }
+}
