@@ -1,5 +1,8 @@
 //! The SQL interface (DESIGN.md §1), thin: argument handling and the mapping of errors to ERRORs.
 
+// pgrx reads the result columns from the literal tuple type: it cannot be a type alias.
+#![allow(clippy::type_complexity)]
+
 use pgrx::prelude::*;
 
 use crate::error::LoadError;
@@ -33,8 +36,9 @@ fn sqlstate(error: &LoadError) -> PgSqlErrorCode {
     }
 }
 
-
-fn rows(outcome: LoadOutcome) -> TableIterator<
+fn rows(
+    outcome: LoadOutcome,
+) -> TableIterator<
     'static,
     (
         name!(import_id, i64),

@@ -221,9 +221,7 @@ impl LoadError {
                 archive,
                 error_count,
                 first,
-            } => format!(
-                "archive \"{archive}\" rejected: {error_count} error(s); first: {first}"
-            ),
+            } => format!("archive \"{archive}\" rejected: {error_count} error(s); first: {first}"),
             LoadError::Internal { message } => message.clone(),
         }
     }

@@ -47,7 +47,9 @@ pub fn load_bytes(bytes: &[u8], name: &str, mode: &str, dry_run: bool) -> Vec<Re
 
 /// A scalar query's value (NULL when it returns no row).
 pub fn count(sql: &str) -> i64 {
-    Spi::get_one::<i64>(&format!("SELECT ({sql})")).unwrap().unwrap_or(-1)
+    Spi::get_one::<i64>(&format!("SELECT ({sql})"))
+        .unwrap()
+        .unwrap_or(-1)
 }
 
 pub fn text(sql: &str) -> Option<String> {
@@ -118,8 +120,14 @@ mod tests {
         let first = count("SELECT count(*) FROM ref_nomenclatures.t_nomenclatures");
         Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
         assert_eq!(first, 568);
-        assert_eq!(count("SELECT count(*) FROM ref_nomenclatures.t_nomenclatures"), 568);
-        assert_eq!(count("SELECT count(*) FROM gn_synthese.defaults_nomenclatures_value"), 19);
+        assert_eq!(
+            count("SELECT count(*) FROM ref_nomenclatures.t_nomenclatures"),
+            568
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.defaults_nomenclatures_value"),
+            19
+        );
         assert_eq!(
             count("SELECT count(*) FROM ref_geo.bib_areas_types WHERE type_code IN ('COM','DEP','M1','M10')"),
             4
@@ -179,19 +187,45 @@ mod tests {
         let entities: Vec<&str> = result.iter().map(|r| r.1.as_str()).collect();
         assert_eq!(
             entities,
-            ["source", "organism", "user", "acquisition_framework", "dataset", "synthese"]
+            [
+                "source",
+                "organism",
+                "user",
+                "acquisition_framework",
+                "dataset",
+                "synthese"
+            ]
         );
         for (status, entity, inserted, updated, deleted, unchanged, rejected) in &result {
             assert_eq!(status, "applied");
             assert_eq!(*inserted as usize, manifest.count(entity), "{entity}");
-            assert_eq!((*updated, *deleted, *unchanged, *rejected), (0, 0, 0, 0), "{entity}");
+            assert_eq!(
+                (*updated, *deleted, *unchanged, *rejected),
+                (0, 0, 0, 0),
+                "{entity}"
+            );
         }
         assert_eq!(count("SELECT count(*) FROM gn_synthese.t_sources"), 1);
-        assert_eq!(count("SELECT count(*) FROM utilisateurs.bib_organismes"), opts.organisms as i64);
-        assert_eq!(count("SELECT count(*) FROM utilisateurs.t_roles"), opts.users as i64);
-        assert_eq!(count("SELECT count(*) FROM gn_meta.t_acquisition_frameworks"), opts.afs as i64);
-        assert_eq!(count("SELECT count(*) FROM gn_meta.t_datasets"), opts.datasets as i64);
-        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), opts.rows as i64);
+        assert_eq!(
+            count("SELECT count(*) FROM utilisateurs.bib_organismes"),
+            opts.organisms as i64
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM utilisateurs.t_roles"),
+            opts.users as i64
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM gn_meta.t_acquisition_frameworks"),
+            opts.afs as i64
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM gn_meta.t_datasets"),
+            opts.datasets as i64
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.synthese"),
+            opts.rows as i64
+        );
         assert_eq!(
             count("SELECT count(*) FROM gn_synthese.cor_observer_synthese"),
             manifest.observer_links as i64
@@ -225,12 +259,14 @@ mod tests {
             0
         );
         assert_eq!(
-            text("SELECT string_agg(DISTINCT meta_v_taxref, ',') FROM gn_synthese.synthese").as_deref(),
+            text("SELECT string_agg(DISTINCT meta_v_taxref, ',') FROM gn_synthese.synthese")
+                .as_deref(),
             Some("16")
         );
         assert_eq!(disabled_managed_triggers(), 0);
         assert_eq!(
-            text("SELECT status FROM sinp_import.imports ORDER BY import_id DESC LIMIT 1").as_deref(),
+            text("SELECT status FROM sinp_import.imports ORDER BY import_id DESC LIMIT 1")
+                .as_deref(),
             Some("applied")
         );
         assert_eq!(
@@ -243,7 +279,12 @@ mod tests {
     fn synthese_values_round_trip_for_sampled_rows() {
         setup_target();
         let opts = small_options();
-        load_bytes(&sinp_bench::synthetic_archive_bytes(&opts), "sample.zip", "strict", false);
+        load_bytes(
+            &sinp_bench::synthetic_archive_bytes(&opts),
+            "sample.zip",
+            "strict",
+            false,
+        );
         for i in [0usize, 1, 2, 3, 9, 37, 73, 101, 202, 399] {
             let v = sinp_bench::synthese_values(&opts, i);
             let get = |k: &str| v.get(k).cloned().flatten();
@@ -253,13 +294,39 @@ mod tests {
             let row = format!("FROM gn_synthese.synthese WHERE unique_id_sinp = '{uuid}'");
             assert_eq!(count(&format!("SELECT count(*) {row}")), 1, "row {i}");
             let column = |c: &str| text(&format!("SELECT {c}::text {row}"));
-            assert_eq!(column("nom_cite"), get("nom_cite").or(Some(String::new())), "row {i} nom_cite");
-            assert_eq!(column("entity_source_pk_value"), get("source_id"), "row {i}");
-            assert_eq!(column("comment_context"), get("comment_context"), "row {i} comment_context");
-            assert_eq!(column("comment_description"), get("comment_description"), "row {i}");
+            assert_eq!(
+                column("nom_cite"),
+                get("nom_cite").or(Some(String::new())),
+                "row {i} nom_cite"
+            );
+            assert_eq!(
+                column("entity_source_pk_value"),
+                get("source_id"),
+                "row {i}"
+            );
+            assert_eq!(
+                column("comment_context"),
+                get("comment_context"),
+                "row {i} comment_context"
+            );
+            assert_eq!(
+                column("comment_description"),
+                get("comment_description"),
+                "row {i}"
+            );
             assert_eq!(column("observers"), get("observers"), "row {i} observers");
-            assert_eq!(column("place_name"), get("place_name"), "row {i} place_name");
-            for c in ["count_min", "count_max", "cd_nom", "altitude_min", "altitude_max"] {
+            assert_eq!(
+                column("place_name"),
+                get("place_name"),
+                "row {i} place_name"
+            );
+            for c in [
+                "count_min",
+                "count_max",
+                "cd_nom",
+                "altitude_min",
+                "altitude_max",
+            ] {
                 assert_eq!(column(c), get(c).filter(|s| !s.is_empty()), "row {i} {c}");
             }
             for (field, col) in [
@@ -268,7 +335,9 @@ mod tests {
                 ("meta_create_date", "meta_create_date"),
                 ("meta_update_date", "meta_update_date"),
             ] {
-                let expected = get(field).filter(|s| !s.is_empty()).map(|s| parse_datetime(&s).unwrap());
+                let expected = get(field)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| parse_datetime(&s).unwrap());
                 let stored = column(col).map(|s| parse_datetime(&s).unwrap());
                 if expected.is_some() {
                     assert_eq!(stored, expected, "row {i} {field}");
@@ -302,9 +371,17 @@ mod tests {
                     Some(other) => Some(other.to_string()),
                     None => get(extra),
                 };
-                assert_eq!(column(&format!("additional_data->>'{extra}'")), expected, "row {i} {extra}");
+                assert_eq!(
+                    column(&format!("additional_data->>'{extra}'")),
+                    expected,
+                    "row {i} {extra}"
+                );
             }
-            assert_eq!(column("additional_data->>'source_id_grp'"), get("source_id_grp"), "row {i}");
+            assert_eq!(
+                column("additional_data->>'source_id_grp'"),
+                get("source_id_grp"),
+                "row {i}"
+            );
         }
     }
 
@@ -312,8 +389,15 @@ mod tests {
     fn row_zero_point_projects_to_wgs84() {
         setup_target();
         let opts = small_options();
-        load_bytes(&sinp_bench::synthetic_archive_bytes(&opts), "sample.zip", "strict", false);
-        let uuid = sinp_bench::synthese_values(&opts, 0)["unique_id_sinp"].clone().unwrap();
+        load_bytes(
+            &sinp_bench::synthetic_archive_bytes(&opts),
+            "sample.zip",
+            "strict",
+            false,
+        );
+        let uuid = sinp_bench::synthese_values(&opts, 0)["unique_id_sinp"]
+            .clone()
+            .unwrap();
         let lon_lat = text(&format!(
             "SELECT round(public.ST_X(the_geom_4326)::numeric, 4) || ' ' || round(public.ST_Y(the_geom_4326)::numeric, 4)
                FROM gn_synthese.synthese WHERE unique_id_sinp = '{uuid}'"
@@ -382,8 +466,14 @@ mod tests {
             );
         }
         assert!(parents >= 1, "the generator lists a parent after its child");
-        assert_eq!(count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_objectif"), objectives);
-        assert_eq!(count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_actor"), actors);
+        assert_eq!(
+            count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_objectif"),
+            objectives
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_actor"),
+            actors
+        );
         assert!(count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_voletsinp") > 0);
         assert!(count("SELECT count(*) FROM gn_meta.cor_acquisition_framework_publication") > 0);
         let datasets = member_records(&archive, "dataset.csv");
@@ -392,7 +482,10 @@ mod tests {
             .filter_map(|d| d.get("cor_territory").cloned().flatten())
             .map(|t| parse_text_array2(&t).unwrap().len() as i64)
             .sum();
-        assert_eq!(count("SELECT count(*) FROM gn_meta.cor_dataset_territory"), territories);
+        assert_eq!(
+            count("SELECT count(*) FROM gn_meta.cor_dataset_territory"),
+            territories
+        );
         // A dataset without data_type gets the default code 1.
         assert_eq!(
             count(
@@ -418,7 +511,10 @@ mod tests {
                     "SELECT date_insert::text FROM utilisateurs.t_roles WHERE uuid_role = '{uuid}'"
                 ))
                 .unwrap();
-                assert_eq!(parse_datetime(&stored).unwrap(), parse_datetime(&created).unwrap());
+                assert_eq!(
+                    parse_datetime(&stored).unwrap(),
+                    parse_datetime(&created).unwrap()
+                );
             }
         }
     }
@@ -426,8 +522,14 @@ mod tests {
     #[pg_test]
     fn real_cen_paca_rows_load_and_round_trip() {
         setup_target();
-        let archive = sinp_bench::real_fixture_archive_bytes(std::path::Path::new(FIXTURE_DIR)).unwrap();
-        let result = load_bytes(&archive, "2020-02-13_sinp_paca_cenpaca.zip", "strict", false);
+        let archive =
+            sinp_bench::real_fixture_archive_bytes(std::path::Path::new(FIXTURE_DIR)).unwrap();
+        let result = load_bytes(
+            &archive,
+            "2020-02-13_sinp_paca_cenpaca.zip",
+            "strict",
+            false,
+        );
         let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
         assert_eq!((synthese.0.as_str(), synthese.2), ("applied", 897));
         assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 897);
@@ -440,9 +542,15 @@ mod tests {
         let value = |c: &str| text(&format!("SELECT {c}::text {first}"));
         assert_eq!(value("entity_source_pk_value").as_deref(), Some("96495756"));
         assert_eq!(value("date_min").as_deref(), Some("1994-01-09 00:00:00"));
-        assert_eq!(value("meta_create_date").as_deref(), Some("2020-02-12 14:04:42.735559"));
+        assert_eq!(
+            value("meta_create_date").as_deref(),
+            Some("2020-02-12 14:04:42.735559")
+        );
         assert_eq!(value("meta_update_date"), None);
-        assert_eq!(value("meta_validation_date").as_deref(), Some("2016-10-18 00:00:00"));
+        assert_eq!(
+            value("meta_validation_date").as_deref(),
+            Some("2016-10-18 00:00:00")
+        );
         assert_eq!(value("validator").as_deref(), Some(" "));
         assert_eq!(value("validation_comment").as_deref(), Some(""));
         assert_eq!(value("comment_description").as_deref(), Some("ad ; fuscus"));
@@ -468,7 +576,8 @@ mod tests {
     #[pg_test]
     fn a_rejected_archive_changes_nothing_and_is_journaled() {
         setup_target();
-        let archive = sinp_bench::real_fixture_archive_bytes(std::path::Path::new(FIXTURE_DIR)).unwrap();
+        let archive =
+            sinp_bench::real_fixture_archive_bytes(std::path::Path::new(FIXTURE_DIR)).unwrap();
         load_bytes(&archive, "first.zip", "strict", false);
         let before = targets_fingerprint();
         // Synthetic rows attached to areas that this database does not have.
@@ -477,16 +586,27 @@ mod tests {
             area_codes: vec!["COM.00000".into()],
             ..SynthOptions::default()
         };
-        let result = load_bytes(&sinp_bench::synthetic_archive_bytes(&opts), "bad.zip", "strict", false);
+        let result = load_bytes(
+            &sinp_bench::synthetic_archive_bytes(&opts),
+            "bad.zip",
+            "strict",
+            false,
+        );
         assert!(result.iter().all(|r| r.0 == "rejected"));
         let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
         assert!(synthese.6 > 0);
-        assert_eq!((synthese.2, synthese.3, synthese.4, synthese.5), (0, 0, 0, 0));
+        assert_eq!(
+            (synthese.2, synthese.3, synthese.4, synthese.5),
+            (0, 0, 0, 0)
+        );
         assert_eq!(targets_fingerprint(), before);
         assert_eq!(disabled_managed_triggers(), 0);
         let import = "(SELECT max(import_id) FROM sinp_import.imports)";
         assert_eq!(
-            text(&format!("SELECT status FROM sinp_import.imports WHERE import_id = {import}")).as_deref(),
+            text(&format!(
+                "SELECT status FROM sinp_import.imports WHERE import_id = {import}"
+            ))
+            .as_deref(),
             Some("rejected")
         );
         assert_eq!(
@@ -500,7 +620,8 @@ mod tests {
         // The journal names the line of each bad record.
         let first_bad = (0..opts.rows)
             .find(|&i| {
-                sinp_bench::synthese_values(&opts, i)["code_area_attachment"].as_deref() == Some("COM.00000")
+                sinp_bench::synthese_values(&opts, i)["code_area_attachment"].as_deref()
+                    == Some("COM.00000")
             })
             .unwrap();
         assert_eq!(
@@ -519,28 +640,47 @@ mod tests {
             area_codes: vec!["COM.00000".into()],
             ..SynthOptions::default()
         };
-        let result = load_bytes(&sinp_bench::synthetic_archive_bytes(&opts), "mixed.zip", "lenient", false);
+        let result = load_bytes(
+            &sinp_bench::synthetic_archive_bytes(&opts),
+            "mixed.zip",
+            "lenient",
+            false,
+        );
         let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
         let bad = (0..opts.rows)
-            .filter(|&i| sinp_bench::synthese_values(&opts, i)["code_area_attachment"].as_deref() == Some("COM.00000"))
+            .filter(|&i| {
+                sinp_bench::synthese_values(&opts, i)["code_area_attachment"].as_deref()
+                    == Some("COM.00000")
+            })
             .count() as i64;
         assert!(bad > 0);
         assert_eq!(synthese.0, "applied_with_errors");
         assert_eq!(synthese.6, bad);
         assert_eq!(synthese.2, opts.rows as i64 - bad);
-        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), opts.rows as i64 - bad);
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.synthese"),
+            opts.rows as i64 - bad
+        );
     }
 
     #[pg_test]
     fn dry_run_keeps_only_the_journal() {
         setup_target();
         let before = targets_fingerprint();
-        let result = load_bytes(&sinp_bench::synthetic_archive_bytes(&small_options()), "dry.zip", "strict", true);
+        let result = load_bytes(
+            &sinp_bench::synthetic_archive_bytes(&small_options()),
+            "dry.zip",
+            "strict",
+            true,
+        );
         assert!(result.iter().all(|r| r.0 == "dry_run"));
         assert_eq!(result.iter().find(|r| r.1 == "synthese").unwrap().2, 400);
         assert_eq!(targets_fingerprint(), before);
         assert_eq!(disabled_managed_triggers(), 0);
-        assert_eq!(count("SELECT count(*) FROM sinp_import.imports WHERE status = 'dry_run'"), 1);
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.imports WHERE status = 'dry_run'"),
+            1
+        );
     }
 
     #[pg_test]
@@ -564,12 +704,16 @@ mod tests {
     #[pg_test(error = "unknown load mode \"careful\"")]
     fn an_unknown_mode_is_an_error() {
         setup_target();
-        Spi::run("SELECT * FROM sinp_import.load_archive('\\x00'::bytea, 'x.zip', 'careful')").unwrap();
+        Spi::run("SELECT * FROM sinp_import.load_archive('\\x00'::bytea, 'x.zip', 'careful')")
+            .unwrap();
     }
 
     #[pg_test(error = "\"notes.zip\" is not a readable SINP archive")]
     fn bytes_that_are_not_a_zip_are_an_error() {
         setup_target();
-        Spi::run("SELECT * FROM sinp_import.load_archive(convert_to('hello', 'UTF8'), 'notes.zip')").unwrap();
+        Spi::run(
+            "SELECT * FROM sinp_import.load_archive(convert_to('hello', 'UTF8'), 'notes.zip')",
+        )
+        .unwrap();
     }
 }

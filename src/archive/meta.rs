@@ -6,7 +6,13 @@ use super::META_FILE;
 
 /// The keys of format 1.0, required ones first.
 const REQUIRED_KEYS: [&str; 2] = ["format_version", "export_date"];
-const OPTIONAL_KEYS: [&str; 5] = ["taxref_version", "habref_version", "editor", "contact", "notes"];
+const OPTIONAL_KEYS: [&str; 5] = [
+    "taxref_version",
+    "habref_version",
+    "editor",
+    "contact",
+    "notes",
+];
 pub const SUPPORTED_FORMAT_VERSIONS: [&str; 1] = ["1.0"];
 
 /// Every key = value of the file, in file order, plus the problems found.
@@ -49,8 +55,12 @@ pub fn parse_meta(text: &str) -> (MetaArchive, Vec<Problem>) {
         Ok(parsed) => parsed,
         Err(e) => {
             problems.push(
-                Problem::error(META_FILE, "INVALID_INI", format!("unreadable INI: {}", e.msg))
-                    .at_line(e.line as u64),
+                Problem::error(
+                    META_FILE,
+                    "INVALID_INI",
+                    format!("unreadable INI: {}", e.msg),
+                )
+                .at_line(e.line as u64),
             );
             return (MetaArchive::default(), problems);
         }
@@ -70,7 +80,9 @@ pub fn parse_meta(text: &str) -> (MetaArchive, Vec<Problem>) {
                     Problem::warning(
                         META_FILE,
                         "UNKNOWN_INI_KEY",
-                        format!("key \"{full_key}\" is not part of format 1.0; kept in the journal"),
+                        format!(
+                            "key \"{full_key}\" is not part of format 1.0; kept in the journal"
+                        ),
                     )
                     .in_column(&full_key),
                 );
@@ -83,8 +95,12 @@ pub fn parse_meta(text: &str) -> (MetaArchive, Vec<Problem>) {
     for key in REQUIRED_KEYS {
         if meta.get(key).is_none_or(str::is_empty) {
             problems.push(
-                Problem::error(META_FILE, "MISSING_INI_KEY", format!("required key \"{key}\" is missing"))
-                    .in_column(key),
+                Problem::error(
+                    META_FILE,
+                    "MISSING_INI_KEY",
+                    format!("required key \"{key}\" is missing"),
+                )
+                .in_column(key),
             );
         }
     }
@@ -104,9 +120,13 @@ pub fn parse_meta(text: &str) -> (MetaArchive, Vec<Problem>) {
     if let Some(date) = meta.get("export_date") {
         if !date.is_empty() && crate::validate::parse_datetime(date).is_err() {
             problems.push(
-                Problem::error(META_FILE, "INVALID_DATE", "export_date must be YYYY-MM-DD HH:MM")
-                    .in_column("export_date")
-                    .with_value(date),
+                Problem::error(
+                    META_FILE,
+                    "INVALID_DATE",
+                    "export_date must be YYYY-MM-DD HH:MM",
+                )
+                .in_column("export_date")
+                .with_value(date),
             );
         }
     }

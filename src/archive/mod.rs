@@ -214,7 +214,10 @@ mod tests {
     fn members_are_found_at_the_root_or_in_one_folder() {
         for prefix in ["", "export/"] {
             let bytes = zip_with(&[
-                (&format!("{prefix}meta_archive.ini"), "format_version = 1.0\n"),
+                (
+                    &format!("{prefix}meta_archive.ini"),
+                    "format_version = 1.0\n",
+                ),
                 (&format!("{prefix}synthese.csv"), "a\tb\n1\t2\n"),
             ]);
             let mut a = Archive::open("x.zip", Box::new(Cursor::new(bytes))).unwrap();

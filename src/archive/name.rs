@@ -49,7 +49,9 @@ mod tests {
             }
         );
         assert_eq!(
-            parse_archive_name("2021-01-02_sinp_aura_cen-aura.tar.bz2").unwrap().provider,
+            parse_archive_name("2021-01-02_sinp_aura_cen-aura.tar.bz2")
+                .unwrap()
+                .provider,
             "cen-aura"
         );
     }

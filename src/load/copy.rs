@@ -57,7 +57,7 @@ struct FeedGuard {
 impl FeedGuard {
     fn install(feed: &mut Feed<'_>) -> FeedGuard {
         // The pointer never outlives `feed`: the guard is dropped before it.
-        let raw = feed as *mut Feed<'_> as *mut Feed<'static>;
+        let raw = (feed as *mut Feed<'_>).cast::<Feed<'static>>();
         FeedGuard {
             previous: ACTIVE_FEED.with(|slot| slot.replace(raw)),
         }
@@ -114,7 +114,14 @@ pub fn copy_into(relation: pg_sys::Oid, columns: &[&str], source: &mut dyn RowSo
         let rel = pg_sys::table_open(relation, lock);
         let pstate = pg_sys::make_parsestate(ptr::null_mut());
         // CopyFrom reads its target from the range table of the parse state.
-        pg_sys::addRangeTableEntryForRelation(pstate, rel, lock as c_int, ptr::null_mut(), false, false);
+        pg_sys::addRangeTableEntryForRelation(
+            pstate,
+            rel,
+            lock as c_int,
+            ptr::null_mut(),
+            false,
+            false,
+        );
         let mut attnames: *mut pg_sys::List = ptr::null_mut();
         for column in columns {
             attnames = pg_sys::lappend(attnames, pg_string(column) as *mut c_void);

@@ -153,10 +153,17 @@ fn run_checks(ctx: &mut LoadContext, entity: &'static Entity, stage: &str) -> Lo
         })?;
         for (line, value, detail) in found {
             let message = match (code, detail) {
-                ("DUPLICATE_UUID", Some(d)) => format!("the key {column} appears more than once: {d}"),
-                ("INVALID_ATTACHMENT_CODE", _) => "no area with this TYPE.CODE in ref_geo.l_areas".into(),
+                ("DUPLICATE_UUID", Some(d)) => {
+                    format!("the key {column} appears more than once: {d}")
+                }
+                ("INVALID_ATTACHMENT_CODE", _) => {
+                    "no area with this TYPE.CODE in ref_geo.l_areas".into()
+                }
                 ("CD_NOM_NOT_FOUND", _) => "cd_nom is not in taxonomie.taxref".into(),
-                ("PARENT_NOT_FOUND", _) => "no acquisition framework with this UUID or name in the archive or the database".into(),
+                ("PARENT_NOT_FOUND", _) => {
+                    "no acquisition framework with this UUID or name in the archive or the database"
+                        .into()
+                }
                 (_, d) => d.unwrap_or_default(),
             };
             let mut p = Problem::error(entity.file, code, message)
@@ -195,7 +202,8 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
                 written.push((column.to_string(), "s._action".to_string()));
             }
             _ => {
-                if let (Some(slot), Some(column)) = (layout.slots[i].primary, field.target_column()) {
+                if let (Some(slot), Some(column)) = (layout.slots[i].primary, field.target_column())
+                {
                     if let Some(staged_as) = layout.columns[slot].target {
                         if exists(column) {
                             written.push((
@@ -216,7 +224,10 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     // An additional_data that only extra columns fill is written even without its own column.
     if let Some(column) = entity.additional_data_column() {
         let quoted = quote_ident(column);
-        if exists(column) && !staged.plan.extras.is_empty() && !written.iter().any(|(c, _)| *c == quoted) {
+        if exists(column)
+            && !staged.plan.extras.is_empty()
+            && !written.iter().any(|(c, _)| *c == quoted)
+        {
             written.push((quoted.clone(), format!("s.{quoted}")));
         }
     }
@@ -330,11 +341,10 @@ pub fn delete(staged: &mut StagedEntity) -> LoadResult<()> {
     let deleted = Spi::connect_mut(|client| {
         Ok::<_, LoadError>(client.update(&sql, None, &[]).map_err(spi_error)?.len() as i64)
     })?;
-    let delete_rows = Spi::get_one::<i64>(&format!(
-        "SELECT count(*) FROM {stage} WHERE _action = 'D'"
-    ))
-    .map_err(spi_error)?
-    .unwrap_or(0);
+    let delete_rows =
+        Spi::get_one::<i64>(&format!("SELECT count(*) FROM {stage} WHERE _action = 'D'"))
+            .map_err(spi_error)?
+            .unwrap_or(0);
     staged.counts.deleted = deleted;
     staged.counts.unchanged += delete_rows - deleted;
     Ok(())

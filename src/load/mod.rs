@@ -107,7 +107,10 @@ fn check_read_permission(path: &str) -> LoadResult<()> {
         return Ok(());
     }
     if let Some(inbox) = crate::settings::inbox_dir() {
-        let inside = match (Path::new(&inbox).canonicalize(), Path::new(path).canonicalize()) {
+        let inside = match (
+            Path::new(&inbox).canonicalize(),
+            Path::new(path).canonicalize(),
+        ) {
             (Ok(inbox), Ok(file)) => file.starts_with(inbox),
             _ => false,
         };
@@ -184,9 +187,10 @@ fn open_input<'a>(input: &ArchiveInput<'a>) -> LoadResult<(Box<dyn ReadSeek + 'a
 
 /// Drops a TEMP table if it exists (without the NOTICE of DROP ... IF EXISTS).
 pub fn drop_temp_table(name: &str) -> LoadResult<()> {
-    let exists = Spi::get_one_with_args::<bool>("SELECT to_regclass($1) IS NOT NULL", &[name.into()])
-        .map_err(spi_error)?
-        .unwrap_or(false);
+    let exists =
+        Spi::get_one_with_args::<bool>("SELECT to_regclass($1) IS NOT NULL", &[name.into()])
+            .map_err(spi_error)?
+            .unwrap_or(false);
     if exists {
         Spi::run(&format!("DROP TABLE {name}")).map_err(spi_error)?;
     }
@@ -206,15 +210,13 @@ fn transaction_now() -> LoadResult<DateTime> {
 }
 
 fn local_srid() -> LoadResult<i32> {
-    Spi::get_one::<i32>(
-        "SELECT public.Find_SRID('gn_synthese', 'synthese', 'the_geom_local')",
-    )
-    .map_err(|_| LoadError::TargetMissing {
-        table: "gn_synthese.synthese".into(),
-    })?
-    .ok_or(LoadError::TargetMissing {
-        table: "gn_synthese.synthese".into(),
-    })
+    Spi::get_one::<i32>("SELECT public.Find_SRID('gn_synthese', 'synthese', 'the_geom_local')")
+        .map_err(|_| LoadError::TargetMissing {
+            table: "gn_synthese.synthese".into(),
+        })?
+        .ok_or(LoadError::TargetMissing {
+            table: "gn_synthese.synthese".into(),
+        })
 }
 
 /// Loads an archive; see DESIGN.md §1 for the contract.
@@ -324,7 +326,7 @@ pub fn load_archive(
             Ok((counts, ctx.problems.iter().any(Problem::is_error)))
         },
         |result: &LoadResult<(Vec<EntityCounts>, bool)>| match result {
-            Ok((_, errors)) => !dry_run && !(mode == Mode::Strict && *errors),
+            Ok((_, errors)) => !(dry_run || (mode == Mode::Strict && *errors)),
             Err(_) => false,
         },
     );

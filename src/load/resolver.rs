@@ -83,9 +83,8 @@ pub fn load_nomenclatures(resolver: &mut Resolver) -> LoadResult<()> {
 /// Sources, organisms, users, frameworks and datasets as they are now in the database (which
 /// includes what this load has already written).
 pub fn refresh_links(resolver: &mut Resolver) -> LoadResult<()> {
-    resolver.sources = keyed_ids(
-        "SELECT NULL::text, name_source::text, id_source FROM gn_synthese.t_sources",
-    )?;
+    resolver.sources =
+        keyed_ids("SELECT NULL::text, name_source::text, id_source FROM gn_synthese.t_sources")?;
     resolver.organisms = keyed_ids(
         "SELECT uuid_organisme::text, nom_organisme::text, id_organisme FROM utilisateurs.bib_organismes",
     )?;
@@ -110,9 +109,8 @@ pub fn refresh_links(resolver: &mut Resolver) -> LoadResult<()> {
         }
         Ok::<_, LoadError>(map)
     })?;
-    resolver.users = keyed_ids(
-        "SELECT uuid_role::text, identifiant::text, id_role FROM utilisateurs.t_roles",
-    )?;
+    resolver.users =
+        keyed_ids("SELECT uuid_role::text, identifiant::text, id_role FROM utilisateurs.t_roles")?;
     resolver.acquisition_frameworks = keyed_ids(
         "SELECT unique_acquisition_framework_id::text, acquisition_framework_name::text, id_acquisition_framework
            FROM gn_meta.t_acquisition_frameworks",

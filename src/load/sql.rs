@@ -76,7 +76,10 @@ mod tests {
             .any(|(words, _)| words == &["INVALID_ATTACHMENT_CODE", "code_area_attachment"]));
         let links = statements_for("links", "acquisition_framework");
         assert_eq!(links.len(), 5);
-        assert_eq!(render("a {x} {y} {z}", &[("x", "1"), ("y", "2")]), "a 1 2 {z}");
+        assert_eq!(
+            render("a {x} {y} {z}", &[("x", "1"), ("y", "2")]),
+            "a 1 2 {z}"
+        );
         assert_eq!(literal(Some("O'Hara")), "'O''Hara'");
     }
 

@@ -79,14 +79,14 @@ pub fn create_target_schema(local_srid: i32) -> LoadResult<String> {
     for (table, _) in SEEDS {
         super::drop_temp_table(&format!("pg_temp.{table}"))?;
     }
-    let srid = Spi::get_one::<i32>(
-        "SELECT public.Find_SRID('gn_synthese', 'synthese', 'the_geom_local')",
-    )
-    .map_err(spi_error)?
-    .unwrap_or(local_srid);
-    let nomenclatures = Spi::get_one::<i64>("SELECT count(*) FROM ref_nomenclatures.t_nomenclatures")
-        .map_err(spi_error)?
-        .unwrap_or(0);
+    let srid =
+        Spi::get_one::<i32>("SELECT public.Find_SRID('gn_synthese', 'synthese', 'the_geom_local')")
+            .map_err(spi_error)?
+            .unwrap_or(local_srid);
+    let nomenclatures =
+        Spi::get_one::<i64>("SELECT count(*) FROM ref_nomenclatures.t_nomenclatures")
+            .map_err(spi_error)?
+            .unwrap_or(0);
     Ok(format!(
         "GeoNature-compatible target ready: local SRID {srid}, {nomenclatures} nomenclatures"
     ))

@@ -290,7 +290,11 @@ pub static SOURCE: Entity = Entity {
         [
             f("name", Varchar(255), Yes, Role::Key("name_source")),
             col("desc", Text, "desc_source"),
-            col("entity_source_pk_field", Varchar(255), "entity_source_pk_field"),
+            col(
+                "entity_source_pk_field",
+                Varchar(255),
+                "entity_source_pk_field",
+            ),
             col("url", Varchar(255), "url_source"),
             f(
                 "additional_data",
@@ -405,7 +409,12 @@ pub static ACQUISITION_FRAMEWORK: Entity = Entity {
                 Yes,
                 Role::Column("acquisition_framework_name"),
             ),
-            f("desc", Text, Yes, Role::Column("acquisition_framework_desc")),
+            f(
+                "desc",
+                Text,
+                Yes,
+                Role::Column("acquisition_framework_desc"),
+            ),
             nomenclature(
                 "code_nomenclature_territorial_level",
                 "id_nomenclature_territorial_level",
@@ -506,7 +515,12 @@ pub static DATASET: Entity = Entity {
                 },
             ),
             f("name", Varchar(150), Yes, Role::Column("dataset_name")),
-            f("shortname", Varchar(30), Yes, Role::Column("dataset_shortname")),
+            f(
+                "shortname",
+                Varchar(30),
+                Yes,
+                Role::Column("dataset_shortname"),
+            ),
             f("desc", Text, Yes, Role::Column("dataset_desc")),
             nomenclature(
                 "code_nomenclature_data_type",
@@ -775,7 +789,7 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-/// FORMAT.md §5: (field suffix, nomenclature type); obs_technique is METH_OBS.
+    /// FORMAT.md §5: (field suffix, nomenclature type); obs_technique is METH_OBS.
     const SYNTHESE_NOMENCLATURES: [(&str, &str); 21] = [
         ("geo_object_nature", "NAT_OBJ_GEO"),
         ("grp_typ", "TYP_GRP"),
@@ -816,7 +830,12 @@ mod tests {
             }
             let columns: Vec<_> = e.fields.iter().filter_map(|f| f.target_column()).collect();
             let unique: HashSet<_> = columns.iter().collect();
-            assert_eq!(unique.len(), columns.len(), "{} writes a column twice", e.name);
+            assert_eq!(
+                unique.len(),
+                columns.len(),
+                "{} writes a column twice",
+                e.name
+            );
         }
     }
 

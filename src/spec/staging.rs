@@ -183,7 +183,15 @@ mod tests {
     fn synthese_staging_has_geometry_area_and_observer_columns() {
         let layout = StagingLayout::for_entity(&SYNTHESE);
         let names = layout.column_names();
-        for c in ["_geom", "_area_type", "_area_code", "_observer_uuids", "unique_id_sinp", "id_nomenclature_obs_technique", "precision"] {
+        for c in [
+            "_geom",
+            "_area_type",
+            "_area_code",
+            "_observer_uuids",
+            "unique_id_sinp",
+            "id_nomenclature_obs_technique",
+            "precision",
+        ] {
             assert!(names.contains(&c), "{c}");
         }
         let sql = layout.create_table_sql("pg_temp.t");

@@ -4,6 +4,9 @@
 //! Records are read with the csv crate, streaming. The reader also keeps the exact bytes of the
 //! current record (not more), so a problem can be journaled with the record as it was written.
 
+// A Problem is returned at most once per file: its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::Read;
@@ -236,7 +239,11 @@ mod tests {
         let mut out = Vec::new();
         while r.next_record().unwrap() {
             let fields = (0..r.field_count())
-                .map(|i| decode_field(r.raw_field(i)).unwrap().map(|c| c.into_owned()))
+                .map(|i| {
+                    decode_field(r.raw_field(i))
+                        .unwrap()
+                        .map(|c| c.into_owned())
+                })
                 .collect();
             out.push((r.line(), fields, r.raw_record()));
         }
@@ -245,15 +252,10 @@ mod tests {
 
     #[test]
     fn reads_header_nulls_quotes_and_escapes() {
-        let rows = read_all(
-            "a\tb\tc\n1\t\\N\t\"x\"\"y\"\n2\ttab\\there\tback\\\\slash \\q\n",
-        );
+        let rows = read_all("a\tb\tc\n1\t\\N\t\"x\"\"y\"\n2\ttab\\there\tback\\\\slash \\q\n");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].0, 2);
-        assert_eq!(
-            rows[0].1,
-            vec![Some("1".into()), None, Some("x\"y".into())]
-        );
+        assert_eq!(rows[0].1, vec![Some("1".into()), None, Some("x\"y".into())]);
         assert_eq!(
             rows[1].1,
             vec![
@@ -306,7 +308,10 @@ mod tests {
 
     #[test]
     fn decode_escapes_handles_every_escape_and_leaves_others() {
-        assert_eq!(decode_escapes(r"a\tb\nc\rd\ve\\f\x"), "a\tb\nc\rd\u{0B}e\\f\\x");
+        assert_eq!(
+            decode_escapes(r"a\tb\nc\rd\ve\\f\x"),
+            "a\tb\nc\rd\u{0B}e\\f\\x"
+        );
         assert_eq!(decode_escapes(r"end\"), "end\\");
         assert!(matches!(decode_escapes("plain"), Cow::Borrowed(_)));
     }

@@ -188,10 +188,16 @@ mod tests {
 
     #[test]
     fn one_level_literals_and_json() {
-        assert_eq!(parse_text_array(r#"{"4","5","6"}"#).unwrap(), vec![s("4"), s("5"), s("6")]);
+        assert_eq!(
+            parse_text_array(r#"{"4","5","6"}"#).unwrap(),
+            vec![s("4"), s("5"), s("6")]
+        );
         assert_eq!(parse_text_array("{1, 2}").unwrap(), vec![s("1"), s("2")]);
         assert_eq!(parse_text_array("{}").unwrap(), vec![]);
-        assert_eq!(parse_text_array(r#"["a","b"]"#).unwrap(), vec![s("a"), s("b")]);
+        assert_eq!(
+            parse_text_array(r#"["a","b"]"#).unwrap(),
+            vec![s("a"), s("b")]
+        );
         assert_eq!(parse_text_array("{a,NULL}").unwrap(), vec![s("a"), None]);
     }
 
@@ -202,7 +208,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v.len(), 2);
-        assert_eq!(v[1], vec![s("5a433bd0-1ffc-25d9-e053-2614a8c026f8"), s("5")]);
+        assert_eq!(
+            v[1],
+            vec![s("5a433bd0-1ffc-25d9-e053-2614a8c026f8"), s("5")]
+        );
         assert_eq!(
             parse_text_array2(r#"{{"REU ",""},{"MYT",""}}"#).unwrap(),
             vec![vec![s("REU "), s("")], vec![s("MYT"), s("")]]

@@ -212,7 +212,9 @@ fn parse_datetime_opt(s: &str) -> Option<DateTime> {
         return None;
     }
     if let Some(fraction) = fraction {
-        if fraction.is_empty() || fraction.len() > 6 || !fraction.bytes().all(|b| b.is_ascii_digit())
+        if fraction.is_empty()
+            || fraction.len() > 6
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
         {
             return None;
         }
@@ -235,16 +237,28 @@ pub fn check_length(text: &str, max_chars: usize) -> ValueResult<()> {
 pub fn parse_json_object(text: &str) -> ValueResult<serde_json::Map<String, serde_json::Value>> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ValueError::new("INVALID_JSON", "expected a JSON object {...}")),
-        Err(e) => Err(ValueError::new("INVALID_JSON", format!("invalid JSON: {e}"))),
+        Ok(_) => Err(ValueError::new(
+            "INVALID_JSON",
+            "expected a JSON object {...}",
+        )),
+        Err(e) => Err(ValueError::new(
+            "INVALID_JSON",
+            format!("invalid JSON: {e}"),
+        )),
     }
 }
 
 pub fn parse_json_array(text: &str) -> ValueResult<Vec<serde_json::Value>> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Array(items)) => Ok(items),
-        Ok(_) => Err(ValueError::new("INVALID_JSON", "expected a JSON array [...]")),
-        Err(e) => Err(ValueError::new("INVALID_JSON", format!("invalid JSON: {e}"))),
+        Ok(_) => Err(ValueError::new(
+            "INVALID_JSON",
+            "expected a JSON array [...]",
+        )),
+        Err(e) => Err(ValueError::new(
+            "INVALID_JSON",
+            format!("invalid JSON: {e}"),
+        )),
     }
 }
 
@@ -284,7 +298,9 @@ mod tests {
     fn uuids_in_canonical_form_any_case() {
         assert!(parse_uuid("5A433BD0-1FC0-25D9-E053-2614A8C026F8").is_ok());
         assert_eq!(
-            parse_uuid("5a433bd01fc025d9e0532614a8c026f8").unwrap_err().code,
+            parse_uuid("5a433bd01fc025d9e0532614a8c026f8")
+                .unwrap_err()
+                .code,
             "INVALID_UUID"
         );
         assert!(parse_uuid("not-a-uuid").is_err());
@@ -319,7 +335,10 @@ mod tests {
 
     #[test]
     fn dates_and_datetimes_keep_microseconds() {
-        assert_eq!(parse_date("2020-02-29").unwrap(), DateTime::date(2020, 2, 29));
+        assert_eq!(
+            parse_date("2020-02-29").unwrap(),
+            DateTime::date(2020, 2, 29)
+        );
         assert!(parse_date("2019-02-29").is_err());
         assert!(parse_date("2019-13-01").is_err());
         assert!(parse_date("20190101").is_err());
@@ -349,7 +368,10 @@ mod tests {
     #[test]
     fn lengths_count_characters_not_bytes() {
         assert!(check_length("ééééé", 5).is_ok());
-        assert_eq!(check_length("éééééé", 5).unwrap_err().code, "INVALID_CHAR_LENGTH");
+        assert_eq!(
+            check_length("éééééé", 5).unwrap_err().code,
+            "INVALID_CHAR_LENGTH"
+        );
     }
 
     #[test]

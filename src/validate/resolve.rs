@@ -128,8 +128,14 @@ mod tests {
     fn nomenclature_codes_and_defaults() {
         let r = resolver();
         assert_eq!(r.nomenclature("SEXE", "2").unwrap(), 42);
-        assert_eq!(r.nomenclature("SEXE", "9").unwrap_err().code, "INVALID_NOMENCLATURE");
-        assert_eq!(r.nomenclature("NOPE", "2").unwrap_err().code, "INVALID_NOMENCLATURE");
+        assert_eq!(
+            r.nomenclature("SEXE", "9").unwrap_err().code,
+            "INVALID_NOMENCLATURE"
+        );
+        assert_eq!(
+            r.nomenclature("NOPE", "2").unwrap_err().code,
+            "INVALID_NOMENCLATURE"
+        );
         assert_eq!(r.nomenclature_default("SEXE", None, true), Some(46));
         assert_eq!(r.nomenclature_default("SEXE", None, false), None);
         assert_eq!(r.nomenclature_default("SEXE", Some("2"), false), Some(42));
@@ -139,7 +145,8 @@ mod tests {
     fn links_by_uuid_then_legacy_name() {
         let r = resolver();
         assert_eq!(
-            r.link(LinkKind::Dataset, "5A433BD0-1FC0-25D9-E053-2614A8C026F8").unwrap(),
+            r.link(LinkKind::Dataset, "5A433BD0-1FC0-25D9-E053-2614A8C026F8")
+                .unwrap(),
             7
         );
         assert_eq!(r.link(LinkKind::Dataset, "DFCP").unwrap(), 8);

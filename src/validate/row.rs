@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use super::resolve::Resolver;
 use super::{
-    check_length, error_code, observer_uuids, parse_action, parse_bool, parse_date,
-    parse_datetime, parse_int, parse_json_array, parse_json_object, parse_real, parse_text_array,
+    check_length, error_code, observer_uuids, parse_action, parse_bool, parse_date, parse_datetime,
+    parse_int, parse_json_array, parse_json_object, parse_real, parse_text_array,
     parse_text_array2, parse_uuid, synthese_uuid, DateTime, ValueError,
 };
 use crate::error::Problem;
@@ -71,7 +71,10 @@ impl HeaderPlan {
                     Problem::error(
                         entity.file,
                         "MISSING_COLUMN",
-                        format!("required column \"{}\" is missing from the header", field.name),
+                        format!(
+                            "required column \"{}\" is missing from the header",
+                            field.name
+                        ),
                     )
                     .at_line(1)
                     .in_column(field.name),
@@ -272,8 +275,12 @@ impl<'a> RowConverter<'a> {
             Ok(v) => Ok(v),
             Err(_) => {
                 problems.push(
-                    self.problem("ENCODING_ERROR", "the value is not valid UTF-8".into(), record.line())
-                        .in_column(self.column_label(field)),
+                    self.problem(
+                        "ENCODING_ERROR",
+                        "the value is not valid UTF-8".into(),
+                        record.line(),
+                    )
+                    .in_column(self.column_label(field)),
                 );
                 Err(())
             }
@@ -319,8 +326,12 @@ impl<'a> RowConverter<'a> {
             },
             Ok(None) => {
                 problems.push(
-                    self.problem("MISSING_VALUE", "meta_last_action is required (I, U or D)".into(), line)
-                        .in_column(self.column_label(self.action_field)),
+                    self.problem(
+                        "MISSING_VALUE",
+                        "meta_last_action is required (I, U or D)".into(),
+                        line,
+                    )
+                    .in_column(self.column_label(self.action_field)),
                 );
                 'I'
             }
@@ -438,8 +449,10 @@ impl<'a> RowConverter<'a> {
                     ));
                 };
                 self.row.text(slot, area_type.trim());
-                self.row
-                    .text(secondary.expect("area codes have two slots"), area_code.trim());
+                self.row.text(
+                    secondary.expect("area codes have two slots"),
+                    area_code.trim(),
+                );
             }
             Role::Geometry => {
                 // Parsed and projected by PostGIS from the staging column.
@@ -523,7 +536,10 @@ impl<'a> RowConverter<'a> {
                 let v = parse_json_array(text)?;
                 self.row.text(slot, &Value::Array(v).to_string());
             }
-            FieldType::TextArray | FieldType::TextArray2 | FieldType::Action | FieldType::Geometry => {
+            FieldType::TextArray
+            | FieldType::TextArray2
+            | FieldType::Action
+            | FieldType::Geometry => {
                 return Err(ValueError::new(
                     error_code(ty),
                     "this field type is not stored as a plain column",
@@ -563,7 +579,10 @@ impl<'a> RowConverter<'a> {
                 .map(|(who, role)| {
                     let role = r.nomenclature("ROLE_ACTEUR", role.as_deref().unwrap_or(""))?;
                     let (key, id) = if kind == LinkRows::OrganismActors {
-                        ("id_organism", r.link(crate::spec::LinkKind::Organism, &who)?)
+                        (
+                            "id_organism",
+                            r.link(crate::spec::LinkKind::Organism, &who)?,
+                        )
                     } else {
                         ("id_role", r.actor_user(&who)?)
                     };
@@ -607,21 +626,31 @@ impl<'a> RowConverter<'a> {
     }
 
     /// Rows without a key get a stable one (FORMAT.md §5).
-    fn finish_key<R: Read>(&mut self, record: &TsvReader<R>, line: u64, problems: &mut Vec<Problem>) {
+    fn finish_key<R: Read>(
+        &mut self,
+        record: &TsvReader<R>,
+        line: u64,
+        problems: &mut Vec<Problem>,
+    ) {
         let entity = self.entity;
         let key_index = entity
             .fields
             .iter()
             .position(|f| matches!(f.role, Role::Key(_)))
             .expect("every entity has a key");
-        let slot = self.layout.slots[key_index].primary.expect("keys are stored");
+        let slot = self.layout.slots[key_index]
+            .primary
+            .expect("keys are stored");
         if self.row.cells[slot].is_some() || self.present[key_index] {
             return;
         }
         let text_of = |name: &str| -> Option<String> {
             let i = entity.fields.iter().position(|f| f.name == name)?;
             let p = self.plan.field_position[i]?;
-            decode_field(record.raw_field(p)).ok().flatten().map(Cow::into_owned)
+            decode_field(record.raw_field(p))
+                .ok()
+                .flatten()
+                .map(Cow::into_owned)
         };
         match entity.name {
             "synthese" => {
@@ -761,6 +790,7 @@ mod tests {
         r
     }
 
+    #[allow(clippy::type_complexity)]
     fn convert(
         entity: &'static Entity,
         text: &str,
@@ -784,7 +814,11 @@ mod tests {
 
     fn cell<'a>(entity: &Entity, row: &'a str, column: &str) -> &'a str {
         let layout = StagingLayout::for_entity(entity);
-        let i = layout.columns.iter().position(|c| c.name == column).unwrap();
+        let i = layout
+            .columns
+            .iter()
+            .position(|c| c.name == column)
+            .unwrap();
         row.trim_end_matches('\n').split('\t').nth(i).unwrap()
     }
 
@@ -802,11 +836,17 @@ mod tests {
         assert_eq!(cell(&SYNTHESE, &row, "id_source"), "3");
         assert_eq!(cell(&SYNTHESE, &row, "id_dataset"), "9");
         assert_eq!(cell(&SYNTHESE, &row, "id_nomenclature_sex"), "42");
-        assert_eq!(cell(&SYNTHESE, &row, "id_nomenclature_observation_status"), "77");
+        assert_eq!(
+            cell(&SYNTHESE, &row, "id_nomenclature_observation_status"),
+            "77"
+        );
         assert_eq!(cell(&SYNTHESE, &row, "id_nomenclature_bio_status"), "\\N");
         assert_eq!(cell(&SYNTHESE, &row, "comment_context"), "line\\none\\ttab");
         assert_eq!(cell(&SYNTHESE, &row, "date_min"), "1994-01-09 00:00:00");
-        assert_eq!(cell(&SYNTHESE, &row, "meta_create_date"), "2026-01-01 00:00:00");
+        assert_eq!(
+            cell(&SYNTHESE, &row, "meta_create_date"),
+            "2026-01-01 00:00:00"
+        );
         assert_eq!(
             cell(&SYNTHESE, &row, "unique_id_sinp"),
             synthese_uuid("SRC", "42").to_string()
@@ -825,19 +865,29 @@ mod tests {
         );
         let (rows, problems, _) = convert(&SYNTHESE, &text);
         assert!(rows[0].is_none());
-        let codes: Vec<_> = problems.iter().map(|p| (p.code, p.column.clone())).collect();
+        let codes: Vec<_> = problems
+            .iter()
+            .map(|p| (p.code, p.column.clone()))
+            .collect();
         for expected in [
             ("INVALID_ACTION", Some("last_action".to_string())),
             ("DATASET_NOT_FOUND", Some("code_dataset".to_string())),
             ("INVALID_INTEGER", Some("cd_nom".to_string())),
-            ("INVALID_NOMENCLATURE", Some("code_nomenclature_sex".to_string())),
+            (
+                "INVALID_NOMENCLATURE",
+                Some("code_nomenclature_sex".to_string()),
+            ),
             ("DATE_MIN_SUP_DATE_MAX", Some("date_min".to_string())),
             ("MISSING_GEOM", None),
         ] {
             assert!(codes.contains(&expected), "{expected:?} not in {codes:?}");
         }
         assert!(problems.iter().all(|p| p.line == Some(2)));
-        assert!(problems[0].raw_record.as_deref().unwrap().starts_with("SRC\t1\tNOPE"));
+        assert!(problems[0]
+            .raw_record
+            .as_deref()
+            .unwrap()
+            .starts_with("SRC\t1\tNOPE"));
     }
 
     #[test]

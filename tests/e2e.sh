@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# End-to-end tests against the installed extension in the real running cluster: what the rolled-back
+# in-database tests cannot show (commits, other sessions, roles, DROP EXTENSION, docs examples).
+# Run by `make e2e-test` (after `make install cluster`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GEN=target/release/sinp-gen
+ARCHIVES=/var/tmp/sinp_import/e2e
+DB_PATH=sinp_e2e_path
+DB_BYTES=sinp_e2e_bytes
+PSQL=(sudo -u postgres psql -X -q -v ON_ERROR_STOP=1 -At)
+failures=0
+checks=0
+
+psql_db() { local db=$1; shift; "${PSQL[@]}" -d "$db" "$@"; }
+
+# check <description> <database> <sql> <expected>
+check() {
+  local description=$1 db=$2 sql=$3 expected=$4 actual
+  checks=$((checks + 1))
+  actual=$(psql_db "$db" -c "$sql" 2>&1) || true
+  if [ "$actual" == "$expected" ]; then
+    echo "ok   - $description"
+  else
+    echo "FAIL - $description"
+    echo "       expected: $expected"
+    echo "       actual:   $actual"
+    failures=$((failures + 1))
+  fi
+}
+
+# check_error <description> <database> <sql> <sqlstate>: the statement must fail with that SQLSTATE.
+check_error() {
+  local description=$1 db=$2 sql=$3 sqlstate=$4 output
+  checks=$((checks + 1))
+  output=$(psql_db "$db" -v VERBOSITY=verbose -c "\\set VERBOSITY verbose" -c "$sql" 2>&1) && true
+  if grep -q "ERROR:  $sqlstate:" <<<"$output" && grep -q "HINT:" <<<"$output"; then
+    echo "ok   - $description"
+  else
+    echo "FAIL - $description (expected SQLSTATE $sqlstate with a HINT)"
+    echo "$output" | sed 's/^/       /'
+    failures=$((failures + 1))
+  fi
+}
+
+fresh_db() {
+  "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
+  psql_db "$1" -c "CREATE EXTENSION sinp_import CASCADE" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql >/dev/null
+}
+
+echo "# archives"
+install -d -m 755 "$ARCHIVES"
+"$GEN" synthetic --rows 5000 --out "$ARCHIVES/2020-08-26_sinp_paca_e2e.zip" >"$ARCHIVES/manifest.json"
+"$GEN" synthetic --rows 3000 --seed 7 --areas COM.00000 --out "$ARCHIVES/2020-08-27_sinp_paca_bad.zip" >/dev/null
+"$GEN" synthetic --rows 40000 --seed 11 --out "$ARCHIVES/2020-08-28_sinp_paca_big.zip" >/dev/null
+"$GEN" real --fixture-dir tests/fixtures/cen-paca-2020 --out "$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip" >/dev/null
+chmod 644 "$ARCHIVES"/*.zip
+observer_links=$(sed 's/.*"observer_links":\([0-9]*\).*/\1/' "$ARCHIVES/manifest.json")
+
+echo "# the same archive through the path and through bytea gives identical tables"
+fresh_db $DB_PATH
+fresh_db $DB_BYTES
+psql_db $DB_PATH -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" >/dev/null
+psql_db $DB_BYTES -c "SELECT * FROM sinp_import.load_archive(pg_read_binary_file('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip'), '2020-08-26_sinp_paca_e2e.zip')" >/dev/null
+# Rows compared without their serial ids' sequences and without dates that take now() when empty.
+fingerprint="SELECT string_agg(t || '=' || n || ':' || h, ' ' ORDER BY t) FROM (
+  SELECT 'synthese' t, count(*) n, md5(string_agg((to_jsonb(s) - 'meta_create_date' - 'meta_update_date')::text, '' ORDER BY unique_id_sinp)) h FROM gn_synthese.synthese s
+  UNION ALL SELECT 'roles', count(*), md5(string_agg((to_jsonb(s) - 'date_insert' - 'date_update')::text, '' ORDER BY uuid_role)) FROM utilisateurs.t_roles s
+  UNION ALL SELECT 'organisms', count(*), md5(string_agg((to_jsonb(s) - 'meta_create_date' - 'meta_update_date')::text, '' ORDER BY uuid_organisme)) FROM utilisateurs.bib_organismes s
+  UNION ALL SELECT 'afs', count(*), md5(string_agg((to_jsonb(s) - 'meta_create_date' - 'meta_update_date')::text, '' ORDER BY unique_acquisition_framework_id)) FROM gn_meta.t_acquisition_frameworks s
+  UNION ALL SELECT 'datasets', count(*), md5(string_agg((to_jsonb(s) - 'meta_create_date' - 'meta_update_date')::text, '' ORDER BY unique_dataset_id)) FROM gn_meta.t_datasets s
+  UNION ALL SELECT 'areas', count(*), md5(string_agg(id_synthese || '-' || id_area, ',' ORDER BY id_synthese, id_area)) FROM gn_synthese.cor_area_synthese
+  UNION ALL SELECT 'observers', count(*), md5(string_agg(id_synthese || '-' || id_role, ',' ORDER BY id_synthese, id_role)) FROM gn_synthese.cor_observer_synthese
+) x"
+path_print=$(psql_db $DB_PATH -c "$fingerprint")
+check "path and bytea loads give identical tables" $DB_BYTES "$fingerprint" "$path_print"
+check "5000 observations committed, seen from another session" $DB_PATH "SELECT count(*) FROM gn_synthese.synthese" "5000"
+check "observer links" $DB_PATH "SELECT count(*) FROM gn_synthese.cor_observer_synthese" "$observer_links"
+check "journal committed with its counts" $DB_PATH \
+  "SELECT status || ' ' || inserted || ' ' || region || ' ' || provider || ' ' || archive_date FROM sinp_import.imports" \
+  "applied 5014 paca e2e 2020-08-26"
+check "managed triggers enabled after a load" $DB_PATH \
+  "SELECT count(*) FROM pg_trigger t JOIN sinp_import.managed_triggers m ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name WHERE t.tgenabled <> 'O'" "0"
+
+echo "# a rejected archive is journaled, changes nothing, and the triggers stay enabled"
+before=$(psql_db $DB_PATH -c "$fingerprint")
+check "strict rejection returns 'rejected'" $DB_PATH \
+  "SELECT DISTINCT status FROM sinp_import.load_archive('$ARCHIVES/2020-08-27_sinp_paca_bad.zip')" "rejected"
+check "targets identical after the rejection" $DB_PATH "$fingerprint" "$before"
+check "the rejection and its problems are committed" $DB_PATH \
+  "SELECT i.status || ' ' || (count(e.*) > 0) FROM sinp_import.imports i JOIN sinp_import.import_errors e USING (import_id) WHERE i.archive_name = '2020-08-27_sinp_paca_bad.zip' GROUP BY i.status" \
+  "rejected true"
+check "every problem has file, line, column, code and raw record" $DB_PATH \
+  "SELECT count(*) FROM sinp_import.import_errors WHERE severity = 'error' AND (file IS NULL OR line IS NULL OR column_name IS NULL OR code IS NULL)" "0"
+
+echo "# a load killed half-way leaves nothing behind"
+before=$(psql_db $DB_PATH -c "$fingerprint")
+cancelled=$(psql_db $DB_PATH -c "SET statement_timeout = '400ms'" \
+  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-28_sinp_paca_big.zip')" 2>&1 || true)
+checks=$((checks + 1))
+if grep -q "canceling statement due to statement timeout" <<<"$cancelled"; then
+  echo "ok   - the load was cancelled half-way"
+else
+  echo "FAIL - the load was not cancelled: $cancelled"; failures=$((failures + 1))
+fi
+check "targets identical after a cancelled load" $DB_PATH "$fingerprint" "$before"
+check "managed triggers enabled after a cancelled load" $DB_PATH \
+  "SELECT count(*) FROM pg_trigger t JOIN sinp_import.managed_triggers m ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name WHERE t.tgenabled <> 'O'" "0"
+
+echo "# the real CEN PACA observations"
+check "897 real rows applied" $DB_PATH \
+  "SELECT status || ' ' || inserted FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip') WHERE entity = 'synthese'" "applied 897"
+check "the same archive again is already_loaded" $DB_PATH \
+  "SELECT status || ' ' || inserted FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip') WHERE entity = 'synthese'" "already_loaded 0"
+
+echo "# usage errors are ERRORs with SQLSTATE and HINT"
+check_error "missing file: 58P01" $DB_PATH "SELECT * FROM sinp_import.load_archive('/nonexistent/2020-01-01_sinp_x_y.zip')" 58P01
+check_error "not an archive: 22023" $DB_PATH "SELECT * FROM sinp_import.load_archive('/etc/hostname')" 22023
+check_error "unknown mode: 22023" $DB_PATH "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip', 'careful')" 22023
+"${PSQL[@]}" -c "DROP ROLE IF EXISTS sinp_e2e_reader" -c "CREATE ROLE sinp_e2e_reader LOGIN"
+psql_db $DB_PATH -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_reader" >/dev/null
+check_error "a role without pg_read_server_files may not read server files: 42501" $DB_PATH \
+  "SET ROLE sinp_e2e_reader; SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" 42501
+
+echo "# DROP EXTENSION never drops observations"
+count_before=$(psql_db $DB_PATH -c "SELECT count(*) FROM gn_synthese.synthese")
+psql_db $DB_PATH -c "DROP EXTENSION sinp_import" >/dev/null
+check "observations kept after DROP EXTENSION" $DB_PATH "SELECT count(*) FROM gn_synthese.synthese" "$count_before"
+psql_db $DB_PATH -c "CREATE EXTENSION sinp_import" -c "SELECT sinp_import.create_target_schema()" >/dev/null
+check "create_target_schema on an existing target keeps the rows" $DB_PATH "SELECT count(*) FROM gn_synthese.synthese" "$count_before"
+
+echo "# the SQL examples of docs/ run"
+for page in docs/*.md; do
+  checks=$((checks + 1))
+  sql=$(awk '/^```sql/{on=1; next} /^```/{on=0} on' "$page")
+  [ -z "$sql" ] && { echo "ok   - $page (no SQL)"; continue; }
+  sql=${sql//@ARCHIVES@/$ARCHIVES}
+  if output=$(psql_db $DB_PATH -c "BEGIN" -c "$sql" -c "ROLLBACK" 2>&1); then
+    echo "ok   - $page examples"
+  else
+    echo "FAIL - $page examples"; echo "$output" | tail -5 | sed 's/^/       /'
+    failures=$((failures + 1))
+  fi
+done
+
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_BYTES WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DB_PATH WITH (FORCE)" -c "DROP ROLE IF EXISTS sinp_e2e_reader"
+echo "# $checks checks, $failures failed"
+[ "$failures" -eq 0 ]
