@@ -17,7 +17,7 @@ GEN           := target/release/sinp-gen
 DEB_PACKAGES  := postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 \
                  postgresql-$(PG_MAJOR)-cron libclang-dev clang sudo unzip
 
-.PHONY: deps install cluster demo psql test unit-test pg-test e2e-test bench lint clean
+.PHONY: deps install cluster demo psql test generator-test unit-test pg-test e2e-test bench lint clean
 
 ## deps: Debian packages, cargo-pgrx $(PGRX_VERSION), cargo pgrx init (fast when already done)
 deps:
@@ -58,12 +58,16 @@ psql: cluster
 	sudo -u postgres psql -d $(DEMO_DB)
 
 ## test: everything (under 30 minutes from a clean clone)
-test: unit-test pg-test e2e-test
+test: generator-test pg-test e2e-test
 
-unit-test: deps
+generator-test: deps
 	cargo test -q -p sinp-bench
-	cargo test -q --lib
 
+## unit-test: the pure-Rust tests only, fast (cargo pgrx test runs them too)
+unit-test: deps
+	cargo test -q --lib -- --skip pg_
+
+## pg-test: cargo pgrx test — the unit tests and the in-database tests, as the postgres user
 pg-test: deps
 	@install -d -o postgres -g postgres $(TEST_PGDATA)
 	cargo pgrx test pg$(PG_MAJOR) --runas postgres --pgdata $(TEST_PGDATA)

@@ -119,6 +119,79 @@ fn load_archive_bytes(
     }
 }
 
+fn problem_rows(
+    problems: Vec<crate::error::Problem>,
+) -> TableIterator<
+    'static,
+    (
+        name!(file, String),
+        name!(line, Option<i64>),
+        name!(column_name, Option<String>),
+        name!(severity, String),
+        name!(code, String),
+        name!(message, String),
+        name!(value, Option<String>),
+    ),
+> {
+    TableIterator::new(problems.into_iter().map(|p| {
+        (
+            p.file,
+            p.line.map(|l| l as i64),
+            p.column,
+            p.severity.as_str().to_string(),
+            p.code.to_string(),
+            p.message,
+            p.value,
+        )
+    }))
+}
+
+/// Checks the archive at `path` completely without writing to the targets: one row per problem.
+#[pg_extern(name = "validate_archive", volatile, parallel_unsafe)]
+fn validate_archive_path(
+    path: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(file, String),
+        name!(line, Option<i64>),
+        name!(column_name, Option<String>),
+        name!(severity, String),
+        name!(code, String),
+        name!(message, String),
+        name!(value, Option<String>),
+    ),
+> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match load::validate_archive(ArchiveInput::Path(path), name) {
+        Ok(problems) => problem_rows(problems),
+        Err(e) => raise(e),
+    }
+}
+
+/// Checks an archive given as bytes without writing to the targets: one row per problem.
+#[pg_extern(name = "validate_archive", volatile, parallel_unsafe)]
+fn validate_archive_bytes(
+    archive: &[u8],
+    archive_name: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(file, String),
+        name!(line, Option<i64>),
+        name!(column_name, Option<String>),
+        name!(severity, String),
+        name!(code, String),
+        name!(message, String),
+        name!(value, Option<String>),
+    ),
+> {
+    match load::validate_archive(ArchiveInput::Bytes(archive), archive_name) {
+        Ok(problems) => problem_rows(problems),
+        Err(e) => raise(e),
+    }
+}
+
 /// Creates what is missing of a GeoNature-compatible target (see docs/target-schema.md).
 #[pg_extern(volatile, parallel_unsafe)]
 fn create_target_schema() -> String {

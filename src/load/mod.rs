@@ -18,11 +18,11 @@ use pgrx::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::archive::{
-    parse_archive_name, parse_meta, Archive, ReadSeek, ADDITIONAL_DATA_FILES, META_FILE,
-    SYNTHESE_FILE,
+    parse_archive_name, parse_meta, Archive, ArchiveName, MetaArchive, ReadSeek,
+    ADDITIONAL_DATA_FILES, META_FILE, SYNTHESE_FILE,
 };
 use crate::error::{LoadError, LoadResult, Problem};
-use crate::spec::{entity_by_file, ENTITIES};
+use crate::spec::{entity_by_file, Entity, ENTITIES};
 use crate::validate::resolve::Resolver;
 use crate::validate::{parse_datetime, DateTime};
 
@@ -219,28 +219,33 @@ fn local_srid() -> LoadResult<i32> {
         })
 }
 
-/// Loads an archive; see DESIGN.md §1 for the contract.
-pub fn load_archive(
-    input: ArchiveInput,
-    archive_name: &str,
-    mode: &str,
-    dry_run: bool,
-) -> LoadResult<LoadOutcome> {
-    let mode = Mode::parse(mode)?;
-    let (reader, sha256, size) = open_input(&input)?;
-    // Loads are serialised; readers of the targets are never blocked.
-    Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
+/// An archive opened and its archive-level checks done.
+struct Opened<'a> {
+    archive: Archive<'a>,
+    sha256: String,
+    size: i64,
+    meta: MetaArchive,
+    name: Option<ArchiveName>,
+    problems: Vec<Problem>,
+    /// Entity files present, in processing order.
+    present: Vec<&'static Entity>,
+}
 
+/// Opens the archive (usage errors are errors) and checks what can be checked without the
+/// database: members, meta_archive.ini, the archive's name (data problems are problems).
+fn open_archive<'a>(input: &ArchiveInput<'a>, archive_name: &str) -> LoadResult<Opened<'a>> {
+    let (reader, sha256, size) = open_input(input)?;
     let mut archive = Archive::open(archive_name, reader)?;
+    let mut problems = Vec::new();
     for required in [META_FILE, SYNTHESE_FILE] {
         if !archive.has(required) {
-            return Err(LoadError::MissingMember {
-                archive: archive_name.to_string(),
-                member: required,
-            });
+            problems.push(Problem::error(
+                required,
+                "MISSING_FILE",
+                format!("the archive has no {required}; every SINP archive must contain it"),
+            ));
         }
     }
-    let mut problems = Vec::new();
     let known = |m: &str| {
         m == META_FILE || entity_by_file(m).is_some() || ADDITIONAL_DATA_FILES.contains(&m)
     };
@@ -256,9 +261,14 @@ pub fn load_archive(
             );
         }
     }
-    let meta_text = archive.read_member_text(META_FILE)?.unwrap_or_default();
-    let (meta, meta_problems) = parse_meta(&meta_text);
-    problems.extend(meta_problems);
+    let meta = match archive.read_member_text(META_FILE)? {
+        Some(text) => {
+            let (meta, meta_problems) = parse_meta(&text);
+            problems.extend(meta_problems);
+            meta
+        }
+        None => MetaArchive::default(),
+    };
     let name = parse_archive_name(archive_name);
     if name.is_none() {
         problems.push(Problem::warning(
@@ -267,6 +277,77 @@ pub fn load_archive(
             "the name does not follow YYYY-MM-DD_sinp_<region>_<provider>.zip; date, region and provider are not recorded",
         ));
     }
+    let present = ENTITIES
+        .iter()
+        .copied()
+        .filter(|e| archive.has(e.file))
+        .collect();
+    Ok(Opened {
+        archive,
+        sha256,
+        size,
+        meta,
+        name,
+        problems,
+        present,
+    })
+}
+
+fn new_context(problems: Vec<Problem>, meta: &MetaArchive) -> LoadResult<LoadContext> {
+    Ok(LoadContext {
+        resolver: Resolver::default(),
+        problems,
+        now: transaction_now()?,
+        local_srid: local_srid()?,
+        taxref_version: meta.get("taxref_version").map(str::to_string),
+    })
+}
+
+/// Checks an archive completely, as a load would, and undoes everything: the problems found.
+pub fn validate_archive(input: ArchiveInput, archive_name: &str) -> LoadResult<Vec<Problem>> {
+    let Opened {
+        mut archive,
+        meta,
+        problems,
+        present,
+        ..
+    } = open_archive(&input, archive_name)?;
+    // A validation stages and merges like a load (then rolls back): it waits for running loads.
+    Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
+    let mut ctx = new_context(problems, &meta)?;
+    let archive_failed = ctx.problems.iter().any(Problem::is_error);
+    let outcome = subxact::run(
+        || {
+            if !archive_failed {
+                apply(&mut ctx, &mut archive, &present)?;
+            }
+            Ok(())
+        },
+        |_: &LoadResult<()>| false,
+    );
+    outcome?;
+    Ok(ctx.problems)
+}
+
+/// Loads an archive; see DESIGN.md §1 for the contract.
+pub fn load_archive(
+    input: ArchiveInput,
+    archive_name: &str,
+    mode: &str,
+    dry_run: bool,
+) -> LoadResult<LoadOutcome> {
+    let mode = Mode::parse(mode)?;
+    let Opened {
+        mut archive,
+        sha256,
+        size,
+        meta,
+        name,
+        problems,
+        present,
+    } = open_archive(&input, archive_name)?;
+    // Loads are serialised; readers of the targets are never blocked.
+    Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
 
     let already = Spi::get_one_with_args::<i64>(
         "SELECT (SELECT import_id FROM sinp_import.imports
@@ -285,12 +366,6 @@ pub fn load_archive(
         mode: mode.as_str(),
         dry_run,
     })?;
-    let present: Vec<_> = ENTITIES
-        .iter()
-        .copied()
-        .filter(|e| archive.has(e.file))
-        .collect();
-
     if let Some(previous) = already {
         pgrx::notice!("sinp_import: archive already applied by import {previous}; nothing done");
         let counts: Vec<EntityCounts> = present
@@ -307,20 +382,21 @@ pub fn load_archive(
             entities: counts,
         });
     }
-    let mut ctx = LoadContext {
-        resolver: Resolver::default(),
-        problems,
-        now: transaction_now()?,
-        local_srid: local_srid()?,
-        taxref_version: meta.get("taxref_version").map(str::to_string),
-    };
+    let mut ctx = new_context(problems, &meta)?;
     let archive_failed = ctx.problems.iter().any(Problem::is_error);
     // The work runs in a subtransaction: kept when applied, rolled back for a dry run or a
     // strict rejection, while the journal row above stays.
     let outcome = subxact::run(
         || {
             if archive_failed {
-                return Ok((Vec::new(), true));
+                let counts = present
+                    .iter()
+                    .map(|e| EntityCounts {
+                        entity: e.name,
+                        ..EntityCounts::default()
+                    })
+                    .collect();
+                return Ok((counts, true));
             }
             let counts = apply(&mut ctx, &mut archive, &present)?;
             Ok((counts, ctx.problems.iter().any(Problem::is_error)))
@@ -360,7 +436,7 @@ pub fn load_archive(
 fn apply(
     ctx: &mut LoadContext,
     archive: &mut Archive,
-    present: &[&'static crate::spec::Entity],
+    present: &[&'static Entity],
 ) -> LoadResult<Vec<EntityCounts>> {
     resolver::load_nomenclatures(&mut ctx.resolver)?;
     let disabled = triggers::disable()?;

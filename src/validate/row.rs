@@ -606,18 +606,33 @@ impl<'a> RowConverter<'a> {
                 })
                 .collect::<Result<_, ValueError>>()?,
             LinkRows::Publications => {
-                let items = parse_json_array(text)?;
-                for item in &items {
-                    let reference = item.get("reference").and_then(Value::as_str);
-                    if reference.is_none_or(str::is_empty) {
+                let mut items = parse_json_array(text)?;
+                for item in &mut items {
+                    let Some(object) = item.as_object_mut() else {
                         return Err(ValueError::new(
                             "INVALID_JSON",
-                            "every publication needs a \"reference\"",
+                            "each publication is an object {\"reference\", \"url\", \"uuid\"}",
                         ));
-                    }
-                    if let Some(id) = item.get("uuid").and_then(Value::as_str) {
-                        parse_uuid(id)?;
-                    }
+                    };
+                    let reference = match object.get("reference").and_then(Value::as_str) {
+                        Some(r) if !r.is_empty() => r.to_string(),
+                        _ => {
+                            return Err(ValueError::new(
+                                "INVALID_JSON",
+                                "every publication needs a \"reference\"",
+                            ))
+                        }
+                    };
+                    // A publication sent without a UUID gets a stable one, so re-sending it
+                    // updates the same row.
+                    let id = match object.get("uuid").and_then(Value::as_str) {
+                        Some(id) => parse_uuid(id)?,
+                        None => uuid::Uuid::new_v5(
+                            &uuid::Uuid::NAMESPACE_URL,
+                            format!("sinp:publication:{reference}").as_bytes(),
+                        ),
+                    };
+                    object.insert("uuid".into(), Value::String(id.to_string()));
                 }
                 items
             }
@@ -776,7 +791,7 @@ fn check_type_length(ty: FieldType, text: &str) -> Result<(), ValueError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{SOURCE, SYNTHESE};
+    use crate::spec::{ACQUISITION_FRAMEWORK, SOURCE, SYNTHESE};
 
     fn resolver() -> Resolver {
         let mut r = Resolver::default();
@@ -906,5 +921,17 @@ mod tests {
         assert_eq!(problems[0].code, "ROW_HAVE_TOO_MUCH_COLUMN");
         assert_eq!(problems[1].code, "ROW_HAVE_LESS_COLUMN");
         assert_eq!(problems[1].line, Some(3));
+    }
+
+    #[test]
+    fn publications_without_uuid_get_a_stable_one() {
+        let text = "unique_id\tname\tdesc\tstart_date\tcor_publications\tmeta_last_action\n\
+                    5a433bd0-1fc0-25d9-e053-2614a8c026f8\tAF\td\t2020-01-01\t[{\"reference\":\"Ref A\"}]\tI\n";
+        let (rows, problems, _) = convert(&ACQUISITION_FRAMEWORK, text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let row = rows[0].clone().unwrap().1;
+        let cell = cell(&ACQUISITION_FRAMEWORK, &row, "_cor_publications");
+        let expected = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"sinp:publication:Ref A");
+        assert!(cell.contains(&expected.to_string()), "{cell}");
     }
 }
