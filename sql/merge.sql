@@ -90,6 +90,23 @@ SELECT s._line, s._area_type || '.' || s._area_code
                     WHERE t.type_code = s._area_type AND a.area_code = s._area_code)
  ORDER BY s._line;
 
+-- name: check synthese UNKNOWN_SRID geom
+SELECT s._line, public.ST_SRID(s._geom)::text
+  FROM {stage} AS s
+ WHERE s._geom IS NOT NULL
+   AND public.ST_SRID(s._geom) <> 0
+   AND NOT EXISTS (SELECT 1 FROM public.spatial_ref_sys AS r WHERE r.srid = public.ST_SRID(s._geom))
+ ORDER BY s._line;
+
+-- name: check synthese INVALID_GEOMETRY geom
+-- Readable but not valid (self-intersections...): GeoNature cannot compute its areas reliably.
+SELECT s._line, left(public.ST_AsText(s._geom), 200), (public.ST_IsValidDetail(s._geom)).reason
+  FROM {stage} AS s
+ WHERE s._geom IS NOT NULL
+   AND public.GeometryType(s._geom) NOT IN ('POINT', 'MULTIPOINT')
+   AND NOT (public.ST_IsValidDetail(s._geom)).valid
+ ORDER BY s._line;
+
 -- name: check synthese CD_NOM_NOT_FOUND cd_nom
 -- Only when taxonomie.taxref has rows (an empty taxref means: do not check).
 SELECT s._line, s.cd_nom::text
@@ -110,6 +127,29 @@ SELECT s._line, s._parent_code
    AND NOT EXISTS (SELECT 1 FROM gn_meta.t_acquisition_frameworks AS p
                     WHERE p.unique_acquisition_framework_id::text = lower(s._parent_code)
                        OR p.acquisition_framework_name = s._parent_code)
+ ORDER BY s._line;
+
+-- name: check organism ORGANISM_NAME_CONFLICT name
+-- Organism names are unique (uq_bib_organismes_nom_organisme): another organism, with another
+-- UUID, already has this name, in the database or in this file.
+SELECT s._line, s.nom_organisme
+  FROM {stage} AS s
+ WHERE s._action <> 'D'
+   AND (EXISTS (SELECT 1 FROM utilisateurs.bib_organismes AS o
+                 WHERE o.nom_organisme = s.nom_organisme AND o.uuid_organisme <> s.uuid_organisme)
+        OR EXISTS (SELECT 1 FROM {stage} AS o
+                    WHERE o.nom_organisme = s.nom_organisme AND o.uuid_organisme <> s.uuid_organisme))
+ ORDER BY s._line;
+
+-- name: check user USER_IDENTIFIER_CONFLICT identifier
+-- Logins are unique: another user, with another UUID, already has this identifier.
+SELECT s._line, s.identifiant
+  FROM {stage} AS s
+ WHERE s._action <> 'D'
+   AND (EXISTS (SELECT 1 FROM utilisateurs.t_roles AS r
+                 WHERE r.identifiant = s.identifiant AND r.uuid_role <> s.uuid_role)
+        OR EXISTS (SELECT 1 FROM {stage} AS r
+                    WHERE r.identifiant = s.identifiant AND r.uuid_role <> s.uuid_role))
  ORDER BY s._line;
 
 -- name: post acquisition_framework parents

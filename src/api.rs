@@ -31,6 +31,7 @@ fn sqlstate(error: &LoadError) -> PgSqlErrorCode {
         BadCopyFileFormat => PgSqlErrorCode::ERRCODE_BAD_COPY_FILE_FORMAT,
         DataException => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
         IoError => PgSqlErrorCode::ERRCODE_IO_ERROR,
+        ProgramLimitExceeded => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         ObjectNotInPrerequisiteState => PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
         InternalError => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
     }

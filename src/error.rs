@@ -127,6 +127,8 @@ pub enum SqlState {
     DataException,
     /// 58030 io_error
     IoError,
+    /// 54000 program_limit_exceeded
+    ProgramLimitExceeded,
     /// 55000 object_not_in_prerequisite_state
     ObjectNotInPrerequisiteState,
     /// XX000 internal_error
@@ -142,6 +144,7 @@ impl SqlState {
             SqlState::BadCopyFileFormat => "22P04",
             SqlState::DataException => "22000",
             SqlState::IoError => "58030",
+            SqlState::ProgramLimitExceeded => "54000",
             SqlState::ObjectNotInPrerequisiteState => "55000",
             SqlState::InternalError => "XX000",
         }
@@ -176,6 +179,11 @@ pub enum LoadError {
         what: String,
         detail: String,
     },
+    /// The archive is larger than the settings allow.
+    LimitExceeded {
+        what: String,
+        setting: &'static str,
+    },
     /// The data has errors; `problems` holds the first ones (all are journaled).
     Rejected {
         archive: String,
@@ -197,6 +205,7 @@ impl LoadError {
             LoadError::InvalidMode { .. } => SqlState::InvalidParameterValue,
             LoadError::TargetMissing { .. } => SqlState::ObjectNotInPrerequisiteState,
             LoadError::Io { .. } => SqlState::IoError,
+            LoadError::LimitExceeded { .. } => SqlState::ProgramLimitExceeded,
             LoadError::Rejected { .. } => SqlState::DataException,
             LoadError::Internal { .. } => SqlState::InternalError,
         }
@@ -217,6 +226,9 @@ impl LoadError {
             LoadError::InvalidMode { mode } => format!("unknown load mode \"{mode}\""),
             LoadError::TargetMissing { table } => format!("target table {table} does not exist"),
             LoadError::Io { what, .. } => format!("could not read {what}"),
+            LoadError::LimitExceeded { .. } => {
+                "archive refused: it exceeds a size limit".to_string()
+            }
             LoadError::Rejected {
                 archive,
                 error_count,
@@ -241,6 +253,7 @@ impl LoadError {
             }
             LoadError::TargetMissing { .. } => None,
             LoadError::Io { detail, .. } => Some(detail.clone()),
+            LoadError::LimitExceeded { what, .. } => Some(format!("The archive has {what}.")),
             LoadError::Rejected { first, .. } => first
                 .raw_record
                 .as_ref()
@@ -272,6 +285,9 @@ impl LoadError {
                 "Run SELECT sinp_import.create_target_schema(); on a database without GeoNature.".to_string(),
             ),
             LoadError::Io { .. } => None,
+            LoadError::LimitExceeded { setting, .. } => Some(format!(
+                "If the archive is trusted, a superuser can raise {setting}."
+            )),
             LoadError::Rejected { .. } => Some(
                 "Nothing was applied. Fix the archive and load it again; validate_archive() lists every problem.".to_string(),
             ),

@@ -10,6 +10,12 @@ pub static LOCAL_SRID: GucSetting<i32> = GucSetting::<i32>::new(2154);
 /// Directory whose archives any role allowed to call load_archive may read.
 pub static INBOX_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
+/// Archive limits (a hostile archive is refused before it costs memory or time).
+pub static MAX_MEMBERS: GucSetting<i32> = GucSetting::<i32>::new(64);
+pub static MAX_MEMBER_MB: GucSetting<i32> = GucSetting::<i32>::new(16 * 1024);
+pub static MAX_TOTAL_MB: GucSetting<i32> = GucSetting::<i32>::new(32 * 1024);
+pub static MAX_COMPRESSION_RATIO: GucSetting<i32> = GucSetting::<i32>::new(200);
+
 pub fn register() {
     GucRegistry::define_int_guc(
         c"sinp_import.local_srid",
@@ -29,6 +35,57 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"sinp_import.max_members",
+        c"Most members an archive may have.",
+        c"An archive with more is refused before anything is read (SQLSTATE 54000).",
+        &MAX_MEMBERS,
+        1,
+        100_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"sinp_import.max_member_size",
+        c"Largest uncompressed size of one archive member.",
+        c"Checked against the archive's directory, and again while the member is read.",
+        &MAX_MEMBER_MB,
+        1,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_MB,
+    );
+    GucRegistry::define_int_guc(
+        c"sinp_import.max_archive_size",
+        c"Largest total uncompressed size of an archive's members.",
+        c"Checked against the archive's directory, and again while the members are read.",
+        &MAX_TOTAL_MB,
+        1,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_MB,
+    );
+    GucRegistry::define_int_guc(
+        c"sinp_import.max_compression_ratio",
+        c"Largest uncompressed/compressed size ratio of a member larger than 1 MB (zip bombs).",
+        c"Tab-separated text compresses about 10:1; a ratio of several hundreds is a zip bomb.",
+        &MAX_COMPRESSION_RATIO,
+        1,
+        1_000_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+/// The archive limits now in force.
+pub fn archive_limits() -> crate::archive::Limits {
+    let mb = |v: i32| v.max(0) as u64 * 1024 * 1024;
+    crate::archive::Limits {
+        max_members: MAX_MEMBERS.get().max(0) as usize,
+        max_member_bytes: mb(MAX_MEMBER_MB.get()),
+        max_total_bytes: mb(MAX_TOTAL_MB.get()),
+        max_ratio: MAX_COMPRESSION_RATIO.get().max(1) as u64,
+    }
 }
 
 pub fn local_srid() -> i32 {

@@ -19,7 +19,8 @@ psql_db() { local db=$1; shift; "${PSQL[@]}" -d "$db" "$@"; }
 check() {
   local description=$1 db=$2 sql=$3 expected=$4 actual
   checks=$((checks + 1))
-  actual=$(psql_db "$db" -c "$sql" 2>&1) || true
+  # NOTICE and WARNING lines go to stderr: only the result is compared.
+  actual=$(psql_db "$db" -c "$sql" 2>/tmp/sinp-e2e-stderr) || actual="$actual $(cat /tmp/sinp-e2e-stderr)"
   if [ "$actual" == "$expected" ]; then
     echo "ok   - $description"
   else

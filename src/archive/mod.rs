@@ -7,7 +7,9 @@ mod name;
 pub use meta::{parse_meta, MetaArchive};
 pub use name::{parse_archive_name, ArchiveName};
 
+use std::cell::RefCell;
 use std::io::{Read, Seek};
+use std::rc::Rc;
 
 use crate::error::{LoadError, LoadResult};
 
@@ -41,17 +43,89 @@ pub fn detect_container(first_bytes: &[u8]) -> Container {
     }
 }
 
+/// What an archive may cost (settings sinp_import.max_*): checked against the archive's directory
+/// before anything is read, and again while members are decompressed (directories can lie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_members: usize,
+    pub max_member_bytes: u64,
+    pub max_total_bytes: u64,
+    /// Uncompressed/compressed ratio allowed for members over 1 MiB.
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_members: 64,
+            max_member_bytes: 16 << 30,
+            max_total_bytes: 32 << 30,
+            max_ratio: 200,
+        }
+    }
+}
+
+/// The first limit broken while reading, kept for the caller (a read error alone loses it).
+pub type Tripwire = Rc<RefCell<Option<LoadError>>>;
+
 /// An open archive: its members by their base name.
 pub struct Archive<'a> {
     name: String,
     zip: zip::ZipArchive<Box<dyn ReadSeek + 'a>>,
     /// (base name, index in the ZIP) of every file member.
     members: Vec<(String, usize)>,
+    limits: Limits,
+    /// Uncompressed bytes still allowed for the whole archive.
+    budget: Rc<RefCell<u64>>,
+    tripwire: Tripwire,
+}
+
+/// The reader of one member of a ZIP archive.
+pub type MemberReader<'z, 'a> = Guarded<zip::read::ZipFile<'z, Box<dyn ReadSeek + 'a>>>;
+
+/// A member's reader that stops at the limits.
+pub struct Guarded<R> {
+    inner: R,
+    member: String,
+    /// Bytes this member may still produce.
+    remaining: u64,
+    budget: Rc<RefCell<u64>>,
+    tripwire: Tripwire,
+    limit_text: String,
+}
+
+impl<R: Read> Read for Guarded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)? as u64;
+        let mut budget = self.budget.borrow_mut();
+        if n > self.remaining || n > *budget {
+            let error = LoadError::LimitExceeded {
+                what: format!(
+                    "member {} decompresses to more than {}",
+                    self.member, self.limit_text
+                ),
+                setting: "sinp_import.max_member_size / sinp_import.max_archive_size",
+            };
+            self.tripwire.borrow_mut().get_or_insert(error);
+            return Err(std::io::Error::other("archive limit exceeded"));
+        }
+        self.remaining -= n;
+        *budget -= n;
+        Ok(n as usize)
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{} MB", bytes.div_ceil(1024 * 1024))
 }
 
 impl<'a> Archive<'a> {
     /// Opens a ZIP archive; `name` is used in messages only.
-    pub fn open(name: &str, mut input: Box<dyn ReadSeek + 'a>) -> LoadResult<Archive<'a>> {
+    pub fn open(
+        name: &str,
+        mut input: Box<dyn ReadSeek + 'a>,
+        limits: Limits,
+    ) -> LoadResult<Archive<'a>> {
         let mut magic = [0u8; 4];
         let read = read_prefix(&mut input, &mut magic).map_err(|e| LoadError::Io {
             what: format!("archive \"{name}\""),
@@ -76,16 +150,25 @@ impl<'a> Archive<'a> {
                 })
             }
         }
-        let zip = zip::ZipArchive::new(input).map_err(|e| LoadError::NotAnArchive {
+        let mut zip = zip::ZipArchive::new(input).map_err(|e| LoadError::NotAnArchive {
             name: name.to_string(),
             detail: format!("The ZIP structure is unreadable: {e}."),
         })?;
+        check_directory(&mut zip, &limits)?;
         let members = member_index(&zip);
         Ok(Archive {
             name: name.to_string(),
             zip,
             members,
+            limits,
+            budget: Rc::new(RefCell::new(limits.max_total_bytes)),
+            tripwire: Rc::default(),
         })
+    }
+
+    /// Where a limit broken while reading is recorded.
+    pub fn tripwire(&self) -> Tripwire {
+        Rc::clone(&self.tripwire)
     }
 
     pub fn name(&self) -> &str {
@@ -101,22 +184,28 @@ impl<'a> Archive<'a> {
         self.members.iter().map(|(n, _)| n.as_str())
     }
 
-    /// A streaming reader of the member, decompressed on the fly.
-    pub fn open_member(
-        &mut self,
-        member: &str,
-    ) -> LoadResult<Option<zip::read::ZipFile<'_, Box<dyn ReadSeek + 'a>>>> {
+    /// A streaming reader of the member, decompressed on the fly, within the limits.
+    pub fn open_member(&mut self, member: &str) -> LoadResult<Option<MemberReader<'_, 'a>>> {
         let Some(&(_, index)) = self.members.iter().find(|(n, _)| n == member) else {
             return Ok(None);
         };
         let name = self.name.clone();
-        self.zip
+        let file = self
+            .zip
             .by_index(index)
-            .map(Some)
             .map_err(|e| LoadError::NotAnArchive {
                 name,
                 detail: format!("Member {member} is unreadable: {e}."),
-            })
+            })?;
+        let allowed = file.size().min(self.limits.max_member_bytes);
+        Ok(Some(Guarded {
+            inner: file,
+            member: member.to_string(),
+            remaining: allowed,
+            budget: Rc::clone(&self.budget),
+            tripwire: Rc::clone(&self.tripwire),
+            limit_text: mib(allowed),
+        }))
     }
 
     /// The whole member as text (for the small meta_archive.ini).
@@ -136,6 +225,60 @@ impl<'a> Archive<'a> {
             })?;
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
+}
+
+/// The archive's own directory against the limits, before anything is decompressed.
+fn check_directory<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    limits: &Limits,
+) -> LoadResult<()> {
+    let exceeded = |what: String, setting: &'static str| LoadError::LimitExceeded { what, setting };
+    if zip.len() > limits.max_members {
+        return Err(exceeded(
+            format!("{} members, more than {}", zip.len(), limits.max_members),
+            "sinp_import.max_members",
+        ));
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let Ok(file) = zip.by_index_raw(i) else {
+            continue;
+        };
+        let (size, compressed) = (file.size(), file.compressed_size().max(1));
+        let name = file.name().unwrap_or_default().to_string();
+        if size > limits.max_member_bytes {
+            return Err(exceeded(
+                format!(
+                    "member {name} declares {}, more than {}",
+                    mib(size),
+                    mib(limits.max_member_bytes)
+                ),
+                "sinp_import.max_member_size",
+            ));
+        }
+        if size > 1024 * 1024 && size / compressed > limits.max_ratio {
+            return Err(exceeded(
+                format!(
+                    "member {name} expands {} times (a zip bomb?), more than {}",
+                    size / compressed,
+                    limits.max_ratio
+                ),
+                "sinp_import.max_compression_ratio",
+            ));
+        }
+        total = total.saturating_add(size);
+    }
+    if total > limits.max_total_bytes {
+        return Err(exceeded(
+            format!(
+                "members declare {} in all, more than {}",
+                mib(total),
+                mib(limits.max_total_bytes)
+            ),
+            "sinp_import.max_archive_size",
+        ));
+    }
+    Ok(())
 }
 
 fn read_prefix(input: &mut Box<dyn ReadSeek + '_>, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -220,7 +363,8 @@ mod tests {
                 ),
                 (&format!("{prefix}synthese.csv"), "a\tb\n1\t2\n"),
             ]);
-            let mut a = Archive::open("x.zip", Box::new(Cursor::new(bytes))).unwrap();
+            let mut a =
+                Archive::open("x.zip", Box::new(Cursor::new(bytes)), Limits::default()).unwrap();
             assert!(a.has("synthese.csv"), "{prefix}");
             let mut text = String::new();
             a.open_member("synthese.csv")
@@ -235,15 +379,67 @@ mod tests {
 
     #[test]
     fn not_a_zip_is_a_usage_error_naming_the_archive() {
-        let e = Archive::open("notes.txt", Box::new(Cursor::new(b"hello".to_vec())))
-            .err()
-            .unwrap();
+        let e = Archive::open(
+            "notes.txt",
+            Box::new(Cursor::new(b"hello".to_vec())),
+            Limits::default(),
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.sqlstate().code(), "22023");
         assert!(e.message().contains("notes.txt"));
-        let e = Archive::open("empty.zip", Box::new(Cursor::new(Vec::new())))
-            .err()
-            .unwrap();
+        let e = Archive::open(
+            "empty.zip",
+            Box::new(Cursor::new(Vec::new())),
+            Limits::default(),
+        )
+        .err()
+        .unwrap();
         assert!(e.detail().unwrap().contains("empty"));
+    }
+
+    #[test]
+    fn limits_refuse_zip_bombs_and_large_archives_before_reading() {
+        let bomb = zip_with(&[("synthese.csv", &"\t".repeat(8 << 20))]);
+        let open = |limits| Archive::open("bomb.zip", Box::new(Cursor::new(bomb.clone())), limits);
+        let e = open(Limits::default()).err().unwrap();
+        assert_eq!(e.sqlstate().code(), "54000");
+        assert!(e.detail().unwrap().contains("zip bomb"), "{:?}", e.detail());
+        let small = Limits {
+            max_ratio: 1_000_000,
+            max_member_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let detail = open(small).err().unwrap().detail().unwrap();
+        assert!(detail.contains("declares 8 MB, more than 1 MB"), "{detail}");
+        let few = Limits {
+            max_members: 0,
+            ..Limits::default()
+        };
+        let detail = open(few).err().unwrap().detail().unwrap();
+        assert!(detail.contains("1 members, more than 0"), "{detail}");
+    }
+
+    #[test]
+    fn reading_stops_at_the_member_limit_even_when_the_directory_lies() {
+        let bytes = zip_with(&[("synthese.csv", &"a".repeat(10_000))]);
+        let limits = Limits {
+            max_total_bytes: 4_000,
+            ..Limits::default()
+        };
+        let mut a =
+            Archive::open("x.zip", Box::new(Cursor::new(bytes)), Limits::default()).unwrap();
+        a.budget = Rc::new(RefCell::new(limits.max_total_bytes));
+        let tripwire = a.tripwire();
+        let mut text = String::new();
+        let result = a
+            .open_member("synthese.csv")
+            .unwrap()
+            .unwrap()
+            .read_to_string(&mut text);
+        assert!(result.is_err());
+        let e = tripwire.borrow_mut().take().unwrap();
+        assert_eq!(e.sqlstate().code(), "54000");
     }
 
     #[test]

@@ -29,6 +29,8 @@ struct EntityRows<'a, R: Read> {
     converter: RowConverter<'a>,
     problems: &'a mut Vec<Problem>,
     rejected: i64,
+    /// Keys of the rows set aside, for NO_PARENT_ENTITY in the entities that link to them.
+    rejected_keys: Vec<String>,
 }
 
 impl<R: Read> RowSource for EntityRows<'_, R> {
@@ -46,7 +48,11 @@ impl<R: Read> RowSource for EntityRows<'_, R> {
                         self.converter.write_row(out);
                         return true;
                     }
-                    None => self.rejected += 1,
+                    None => {
+                        self.rejected += 1;
+                        let keys = self.converter.keys_of(&self.tsv);
+                        self.rejected_keys.extend(keys);
+                    }
                 },
             }
         }
@@ -96,10 +102,32 @@ pub fn stage<R: Read>(
         converter,
         problems: &mut ctx.problems,
         rejected: 0,
+        rejected_keys: Vec::new(),
     };
     let columns = layout.column_names();
     let staged = copy_into(relation_oid(&stage), &columns, &mut rows);
     let rejected = rows.rejected;
+    let without_srid = rows.converter.geometries_without_srid;
+    let rejected_keys = std::mem::take(&mut rows.rejected_keys);
+    drop(rows);
+    if let Some((kind, _)) = entity.linked_as {
+        for key in rejected_keys {
+            ctx.resolver.reject(kind, &key);
+        }
+    }
+    if without_srid > 0 {
+        ctx.problems.push(
+            Problem::warning(
+                entity.file,
+                "GEOMETRY_WITHOUT_SRID",
+                format!(
+                    "{without_srid} geometries have no SRID: the local SRID {} is assumed",
+                    ctx.local_srid
+                ),
+            )
+            .in_column("geom"),
+        );
+    }
     Spi::run(&format!("ANALYZE {stage}")).map_err(spi_error)?;
     pgrx::notice!("sinp_import: {} rows of {} staged", staged, entity.file);
 
@@ -352,7 +380,7 @@ pub fn delete(staged: &mut StagedEntity) -> LoadResult<()> {
 
 /// Removes from the staging table the rows the set-based checks found invalid, so that only valid
 /// rows are merged (lenient mode keeps that work; strict mode rolls it back).
-pub fn set_aside_invalid(ctx: &LoadContext, staged: &mut StagedEntity) -> LoadResult<()> {
+pub fn set_aside_invalid(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()> {
     let lines: Vec<i64> = ctx
         .problems
         .iter()
@@ -364,19 +392,24 @@ pub fn set_aside_invalid(ctx: &LoadContext, staged: &mut StagedEntity) -> LoadRe
         return Ok(());
     }
     let stage = stage_table(staged.entity);
-    let removed = Spi::connect_mut(|client| {
-        Ok::<_, LoadError>(
-            client
-                .update(
-                    &format!("DELETE FROM {stage} WHERE _line = ANY($1) RETURNING _line"),
-                    None,
-                    &[lines.into()],
-                )
-                .map_err(spi_error)?
-                .len() as i64,
-        )
+    let key = quote_ident(staged.entity.key_column());
+    let removed: Vec<Option<String>> = Spi::connect_mut(|client| {
+        let rows = client
+            .update(
+                &format!("DELETE FROM {stage} WHERE _line = ANY($1) RETURNING {key}::text"),
+                None,
+                &[lines.into()],
+            )
+            .map_err(spi_error)?;
+        rows.map(|r| r.get::<String>(1).map_err(spi_error))
+            .collect::<LoadResult<Vec<_>>>()
     })?;
-    staged.counts.rejected += removed;
+    staged.counts.rejected += removed.len() as i64;
+    if let Some((kind, _)) = staged.entity.linked_as {
+        for key in removed.into_iter().flatten() {
+            ctx.resolver.reject(kind, &key);
+        }
+    }
     Ok(())
 }
 

@@ -235,7 +235,7 @@ struct Opened<'a> {
 /// database: members, meta_archive.ini, the archive's name (data problems are problems).
 fn open_archive<'a>(input: &ArchiveInput<'a>, archive_name: &str) -> LoadResult<Opened<'a>> {
     let (reader, sha256, size) = open_input(input)?;
-    let mut archive = Archive::open(archive_name, reader)?;
+    let mut archive = Archive::open(archive_name, reader, crate::settings::archive_limits())?;
     let mut problems = Vec::new();
     for required in [META_FILE, SYNTHESE_FILE] {
         if !archive.has(required) {
@@ -445,10 +445,15 @@ fn apply(
     let mut counts = Vec::new();
     for entity in present.iter().copied() {
         resolver::refresh_links(&mut ctx.resolver)?;
+        let tripwire = archive.tripwire();
         let member = archive
             .open_member(entity.file)?
             .expect("present members can be opened");
-        match entity::stage(ctx, entity, member)? {
+        let staged = entity::stage(ctx, entity, member)?;
+        if let Some(limit) = tripwire.borrow_mut().take() {
+            return Err(limit);
+        }
+        match staged {
             Some(mut staged) => {
                 entity::set_aside_invalid(ctx, &mut staged)?;
                 entity::merge(ctx, &mut staged)?;

@@ -32,7 +32,7 @@ pub enum FieldType {
 }
 
 /// Entities another field can point to. The resolver knows how to find each one's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LinkKind {
     /// `t_sources.name_source`
     Source,
@@ -177,6 +177,8 @@ pub struct Entity {
     pub checks: &'static [Check],
     /// Target columns computed by the entity's `source` statement in sql/merge.sql.
     pub derived_columns: &'static [&'static str],
+    /// How other entities link to this one, and the field of its legacy key (name, shortname...).
+    pub linked_as: Option<(LinkKind, &'static str)>,
 }
 
 impl Entity {
@@ -310,6 +312,7 @@ pub static SOURCE: Entity = Entity {
     aliases: COMMON_ALIASES,
     checks: &[],
     derived_columns: &[],
+    linked_as: Some((LinkKind::Source, "name")),
 };
 
 pub static ORGANISM: Entity = Entity {
@@ -345,6 +348,7 @@ pub static ORGANISM: Entity = Entity {
     aliases: COMMON_ALIASES,
     checks: &[],
     derived_columns: &[],
+    linked_as: Some((LinkKind::Organism, "name")),
 };
 
 pub static USER: Entity = Entity {
@@ -386,6 +390,7 @@ pub static USER: Entity = Entity {
     aliases: COMMON_ALIASES,
     checks: &[],
     derived_columns: &[],
+    linked_as: Some((LinkKind::User, "identifier")),
 };
 
 pub static ACQUISITION_FRAMEWORK: Entity = Entity {
@@ -493,6 +498,7 @@ pub static ACQUISITION_FRAMEWORK: Entity = Entity {
     aliases: COMMON_ALIASES,
     checks: &[],
     derived_columns: &[],
+    linked_as: Some((LinkKind::AcquisitionFramework, "name")),
 };
 
 pub static DATASET: Entity = Entity {
@@ -602,6 +608,7 @@ pub static DATASET: Entity = Entity {
     aliases: COMMON_ALIASES,
     checks: &[],
     derived_columns: &[],
+    linked_as: Some((LinkKind::Dataset, "shortname")),
 };
 
 macro_rules! synthese_nomenclature {
@@ -768,6 +775,7 @@ pub static SYNTHESE: Entity = Entity {
         "id_area_attachment",
         "meta_v_taxref",
     ],
+    linked_as: None,
 };
 
 /// The entities in the order their I and U rows are applied (FORMAT.md §7); deletes go in reverse.

@@ -20,6 +20,8 @@ struct RawLog {
     /// Absolute offset in the input of `bytes[0]`.
     start: u64,
     bytes: Vec<u8>,
+    /// The input has reported its end.
+    eof: bool,
 }
 
 impl RawLog {
@@ -48,7 +50,9 @@ struct Recording<R> {
 impl<R: Read> Read for Recording<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.log.borrow_mut().bytes.extend_from_slice(&buf[..n]);
+        let mut log = self.log.borrow_mut();
+        log.bytes.extend_from_slice(&buf[..n]);
+        log.eof |= n == 0 && !buf.is_empty();
         Ok(n)
     }
 }
@@ -146,9 +150,23 @@ impl<R: Read> TsvReader<R> {
                 start += skipped;
                 self.line = self.line_at_end + newlines(self.record_end, start);
                 self.line_at_end = self.line + newlines(start, end);
+                // A quote that is never closed swallows the rest of the file into one record:
+                // that record then reaches the end with an odd number of quote characters.
+                let at_end = log.eof && end >= log.start + log.bytes.len() as u64;
+                let unterminated =
+                    at_end && log.slice(start, end).iter().filter(|&&b| b == b'"').count() % 2 == 1;
                 drop(log);
                 self.record_start = start;
                 self.record_end = end;
+                if unterminated {
+                    return Err(Problem::error(
+                        &self.file,
+                        "UNTERMINATED_QUOTE",
+                        "a quoted field is never closed: the rest of the file was read as one field",
+                    )
+                    .at_line(self.line)
+                    .with_raw_record(self.raw_record()));
+                }
                 Ok(true)
             }
             Err(e) => Err(Problem::error(
@@ -297,6 +315,19 @@ mod tests {
         assert_eq!(rows.len(), 20_000);
         assert_eq!(rows[19_999].2, "19999\tvalue number 19999");
         assert_eq!(rows[19_999].0, 20_001);
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_reported_at_the_line_where_it_opens() {
+        let mut r =
+            TsvReader::new("t.csv", "a\tb\n1\tok\n2\t\"never closed\n3\tx\n".as_bytes()).unwrap();
+        assert!(r.next_record().unwrap());
+        let e = r.next_record().unwrap_err();
+        assert_eq!((e.code, e.line), ("UNTERMINATED_QUOTE", Some(3)));
+        // Quotes inside an unquoted field are literal, and a closed quote is fine.
+        let mut r = TsvReader::new("t.csv", "a\tb\n1\t\"ok\"\n".as_bytes()).unwrap();
+        assert!(r.next_record().unwrap());
+        assert!(!r.next_record().unwrap());
     }
 
     #[test]

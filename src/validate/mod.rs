@@ -2,6 +2,7 @@
 //! the value in the form the staging table takes, or a `ValueError` with the format's code.
 
 mod array;
+pub mod geometry;
 pub mod resolve;
 pub mod row;
 

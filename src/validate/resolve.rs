@@ -2,7 +2,7 @@
 //! the database, after the archive's earlier entities have been written, so a link finds rows of
 //! the same archive first and of the database otherwise).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -40,6 +40,9 @@ pub struct Resolver {
     pub users: KeyedIds,
     pub acquisition_frameworks: KeyedIds,
     pub datasets: KeyedIds,
+    /// Keys (lowercase) and legacy keys of rows this archive sent but that were rejected: a link
+    /// to one of them is NO_PARENT_ENTITY, not "not found".
+    pub rejected: HashMap<LinkKind, HashSet<String>>,
 }
 
 impl Resolver {
@@ -88,11 +91,31 @@ impl Resolver {
             _ => ids.find(text),
         };
         found.ok_or_else(|| {
-            ValueError::new(
-                code,
-                format!("no {what} \"{text}\" in the archive or the database"),
-            )
+            if self.was_rejected(kind, text) {
+                ValueError::new(
+                    "NO_PARENT_ENTITY",
+                    format!("the {what} \"{text}\" of this archive was rejected, so this row is set aside too"),
+                )
+            } else {
+                ValueError::new(
+                    code,
+                    format!("no {what} \"{text}\" in the archive or the database"),
+                )
+            }
         })
+    }
+
+    pub fn reject(&mut self, kind: LinkKind, key: &str) {
+        self.rejected
+            .entry(kind)
+            .or_default()
+            .insert(key.trim().to_lowercase());
+    }
+
+    fn was_rejected(&self, kind: LinkKind, text: &str) -> bool {
+        self.rejected
+            .get(&kind)
+            .is_some_and(|keys| keys.contains(&text.trim().to_lowercase()))
     }
 
     /// An actor user: by UUID or identifier.
@@ -139,6 +162,20 @@ mod tests {
         assert_eq!(r.nomenclature_default("SEXE", None, true), Some(46));
         assert_eq!(r.nomenclature_default("SEXE", None, false), None);
         assert_eq!(r.nomenclature_default("SEXE", Some("2"), false), Some(42));
+    }
+
+    #[test]
+    fn links_to_rejected_rows_are_no_parent_entity() {
+        let mut r = resolver();
+        r.reject(LinkKind::Dataset, "DS-REJECTED");
+        assert_eq!(
+            r.link(LinkKind::Dataset, "ds-rejected").unwrap_err().code,
+            "NO_PARENT_ENTITY"
+        );
+        assert_eq!(
+            r.link(LinkKind::Dataset, "other").unwrap_err().code,
+            "DATASET_NOT_FOUND"
+        );
     }
 
     #[test]

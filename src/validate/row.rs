@@ -9,6 +9,7 @@ use std::io::Read;
 
 use serde_json::{Map, Value};
 
+use super::geometry::check_geometry;
 use super::resolve::Resolver;
 use super::{
     check_length, error_code, observer_uuids, parse_action, parse_bool, parse_date, parse_datetime,
@@ -190,6 +191,8 @@ pub struct RowConverter<'a> {
     /// The additional_data column's own object.
     json_additional: Option<Map<String, Value>>,
     action_field: usize,
+    /// Geometries written without SRID (the local SRID is assumed: one warning per file).
+    pub geometries_without_srid: u64,
 }
 
 impl<'a> RowConverter<'a> {
@@ -218,6 +221,7 @@ impl<'a> RowConverter<'a> {
             additional: Map::new(),
             json_additional: None,
             action_field,
+            geometries_without_srid: 0,
         }
     }
 
@@ -238,6 +242,21 @@ impl<'a> RowConverter<'a> {
             }
         }
         valid.then_some(action)
+    }
+
+    /// The key and legacy key of the current record, as written (for rows set aside).
+    pub fn keys_of<R: Read>(&self, record: &TsvReader<R>) -> Vec<String> {
+        let legacy = self.entity.linked_as.map(|(_, field)| field);
+        self.entity
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| matches!(f.role, Role::Key(_)) || Some(f.name) == legacy)
+            .filter_map(|(i, _)| self.plan.field_position[i])
+            .filter(|&p| p < record.field_count())
+            .filter_map(|p| decode_field(record.raw_field(p)).ok().flatten())
+            .map(Cow::into_owned)
+            .collect()
     }
 
     pub fn write_row(&self, out: &mut Vec<u8>) {
@@ -455,7 +474,10 @@ impl<'a> RowConverter<'a> {
                 );
             }
             Role::Geometry => {
-                // Parsed and projected by PostGIS from the staging column.
+                // Checked here; read and projected by PostGIS from the staging column.
+                if check_geometry(text)?.is_none() {
+                    self.geometries_without_srid += 1;
+                }
                 self.row.text(slot, text.trim());
             }
             Role::Observers(_) => {

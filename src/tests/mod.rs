@@ -9,7 +9,10 @@ use sinp_bench::SynthOptions;
 use crate::tsv::TsvReader;
 use crate::validate::{parse_datetime, parse_text_array, parse_text_array2, synthese_uuid};
 
-const AREAS_SQL: &str = include_str!("../tests/sql/areas.sql");
+mod corpus;
+mod validation;
+
+const AREAS_SQL: &str = include_str!("../../tests/sql/areas.sql");
 const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cen-paca-2020");
 
 pub fn setup_target() {

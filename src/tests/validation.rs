@@ -1,0 +1,510 @@
+//! validate_archive against the corpus: every problem code, with its file, line and column.
+
+use pgrx::prelude::*;
+
+use super::corpus::{MiniArchive, AF_CHILD, OBS};
+use super::{count, setup_target};
+
+const NAME: &str = "2020-08-26_sinp_paca_test.zip";
+const UNKNOWN: &str = "deadbeef-0000-4000-8000-000000000000";
+
+/// (file, line, column, severity, code) of every problem validate_archive reports.
+type Found = (String, Option<i64>, Option<String>, String, String);
+
+fn validate(archive: &[u8], name: &str) -> Vec<Found> {
+    Spi::connect(|client| {
+        client
+            .select(
+                "SELECT file, line, column_name, severity, code FROM sinp_import.validate_archive($1, $2)",
+                None,
+                &[archive.into(), name.into()],
+            )
+            .unwrap()
+            .map(|r| {
+                (
+                    r.get::<String>(1).unwrap().unwrap(),
+                    r.get::<i64>(2).unwrap(),
+                    r.get::<String>(3).unwrap(),
+                    r.get::<String>(4).unwrap().unwrap(),
+                    r.get::<String>(5).unwrap().unwrap(),
+                )
+            })
+            .collect()
+    })
+}
+
+/// Asserts that the archive has the problem `code` at `file`, `line`, `column`.
+fn expect(
+    archive: &[u8],
+    name: &str,
+    code: &str,
+    file: &str,
+    line: Option<i64>,
+    column: Option<&str>,
+) {
+    let found = validate(archive, name);
+    let hit = found
+        .iter()
+        .any(|(f, l, c, _, k)| k == code && f == file && *l == line && c.as_deref() == column);
+    assert!(
+        hit,
+        "expected {code} at {file}:{line:?} column {column:?}; found {found:?}"
+    );
+}
+
+fn expect_row(m: MiniArchive, code: &str, file: &str, line: i64, column: &str) {
+    expect(&m.zip(), NAME, code, file, Some(line), Some(column));
+}
+
+#[pg_schema]
+mod tests {
+    use super::*;
+    use crate::tests::load_bytes;
+
+    #[pg_test]
+    fn the_valid_corpus_archive_has_no_problem_and_loads() {
+        setup_target();
+        assert_eq!(validate(&MiniArchive::valid().zip(), NAME), vec![]);
+        // Validation wrote nothing.
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 0);
+        assert_eq!(count("SELECT count(*) FROM sinp_import.imports"), 0);
+        let applied = count(&format!(
+            "SELECT count(*) FROM sinp_import.load_archive('{}'::bytea, '{NAME}') WHERE status = 'applied'",
+            MiniArchive::valid()
+                .zip()
+                .iter()
+                .fold(String::from("\\x"), |s, b| s + &format!("{b:02x}"))
+        ));
+        assert_eq!(applied, 6);
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 3);
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.cor_observer_synthese"),
+            3
+        );
+    }
+
+    #[pg_test]
+    fn archive_level_problems() {
+        setup_target();
+        let valid = MiniArchive::valid();
+        expect(
+            &valid.clone().without("synthese.csv").zip(),
+            NAME,
+            "MISSING_FILE",
+            "synthese.csv",
+            None,
+            None,
+        );
+        expect(
+            &valid.zip_with(&[("notes.txt", b"hello")]),
+            NAME,
+            "UNKNOWN_FILE",
+            NAME,
+            None,
+            None,
+        );
+        expect(
+            &valid.zip(),
+            "export.zip",
+            "ARCHIVE_NAME_NONSTANDARD",
+            "export.zip",
+            None,
+            None,
+        );
+        let ini = |text: &str| MiniArchive::valid().with_ini(text).zip();
+        expect(
+            &ini("format_version = 2.0\nexport_date = 2020-08-26 10:15\n"),
+            NAME,
+            "UNSUPPORTED_FORMAT_VERSION",
+            "meta_archive.ini",
+            None,
+            Some("format_version"),
+        );
+        expect(
+            &ini("format_version = 1.0\n"),
+            NAME,
+            "MISSING_INI_KEY",
+            "meta_archive.ini",
+            None,
+            Some("export_date"),
+        );
+        let broken = validate(
+            &ini("format_version = 1.0\n[broken\nexport_date = 2020-08-26 10:15\n"),
+            NAME,
+        );
+        assert!(
+            broken.iter().any(|(f, l, _, _, k)| k == "INVALID_INI"
+                && f == "meta_archive.ini"
+                && l.is_some()),
+            "{broken:?}"
+        );
+    }
+
+    #[pg_test]
+    fn file_level_problems() {
+        setup_target();
+        let valid = MiniArchive::valid();
+        expect(
+            &valid.zip_with(&[("synthese.csv", b"")]),
+            NAME,
+            "EMPTY_FILE",
+            "synthese.csv",
+            None,
+            None,
+        );
+        let mut latin1 = MiniArchive::text_of(&valid.files[5].1).into_bytes();
+        let at = latin1.windows(5).position(|w| w == b"Larus").unwrap();
+        latin1[at] = 0xC9; // a Latin-1 É in a UTF-8 file
+        expect(
+            &valid.zip_with(&[("synthese.csv", &latin1)]),
+            NAME,
+            "ENCODING_ERROR",
+            "synthese.csv",
+            Some(2),
+            Some("nom_cite"),
+        );
+        expect(
+            &MiniArchive::valid()
+                .edit("source.csv", |r| {
+                    r[0][1] = "name".into();
+                })
+                .zip(),
+            NAME,
+            "HEADER_SAME_COLUMN_NAME",
+            "source.csv",
+            Some(1),
+            Some("name"),
+        );
+        expect(
+            &MiniArchive::valid()
+                .edit("synthese.csv", |r| {
+                    for record in r.iter_mut() {
+                        record.remove(6);
+                    }
+                })
+                .zip(),
+            NAME,
+            "MISSING_COLUMN",
+            "synthese.csv",
+            Some(1),
+            Some("cd_nom"),
+        );
+        // (No other quote follows: a later quote would close it, and the row would be short instead.)
+        let unclosed = MiniArchive::valid()
+            .set("synthese.csv", 1, "nom_cite", "\"Larus fuscus")
+            .set("synthese.csv", 1, "additional_data", "\\N")
+            .set("synthese.csv", 2, "additional_data", "\\N");
+        expect(
+            &unclosed.zip(),
+            NAME,
+            "UNTERMINATED_QUOTE",
+            "synthese.csv",
+            Some(3),
+            None,
+        );
+        let too_many = MiniArchive::valid().edit("synthese.csv", |r| r[2].push("extra".into()));
+        expect(
+            &too_many.zip(),
+            NAME,
+            "ROW_HAVE_TOO_MUCH_COLUMN",
+            "synthese.csv",
+            Some(3),
+            None,
+        );
+        let too_few = MiniArchive::valid().edit("synthese.csv", |r| {
+            r[1].pop();
+        });
+        expect(
+            &too_few.zip(),
+            NAME,
+            "ROW_HAVE_LESS_COLUMN",
+            "synthese.csv",
+            Some(2),
+            None,
+        );
+    }
+
+    #[pg_test]
+    fn value_problems() {
+        setup_target();
+        let s = "synthese.csv";
+        let cases: [(&str, &str, &str, usize, &str, &str); 14] = [
+            (
+                "INVALID_UUID",
+                s,
+                "unique_id_sinp",
+                0,
+                "not-a-uuid",
+                "unique_id_sinp",
+            ),
+            ("INVALID_INTEGER", s, "count_min", 1, "abc", "count_min"),
+            ("INVALID_DATE", s, "date_min", 2, "09/01/1994", "date_min"),
+            (
+                "INVALID_JSON",
+                s,
+                "additional_data",
+                0,
+                "{bad",
+                "additional_data",
+            ),
+            (
+                "INVALID_ACTION",
+                s,
+                "meta_last_action",
+                1,
+                "X",
+                "meta_last_action",
+            ),
+            ("MISSING_VALUE", s, "cd_nom", 2, "\\N", "cd_nom"),
+            (
+                "INVALID_BOOL",
+                "dataset.csv",
+                "marine_domain",
+                0,
+                "maybe",
+                "marine_domain",
+            ),
+            (
+                "INVALID_CHAR_LENGTH",
+                "dataset.csv",
+                "shortname",
+                0,
+                "a shortname longer than 30 chars",
+                "shortname",
+            ),
+            (
+                "INVALID_ARRAY",
+                "acquisition_framework.csv",
+                "cor_objectifs",
+                0,
+                "{\"8\"",
+                "cor_objectifs",
+            ),
+            (
+                "INVALID_NOMENCLATURE",
+                s,
+                "code_nomenclature_sex",
+                0,
+                "99",
+                "code_nomenclature_sex",
+            ),
+            (
+                "SOURCE_NOT_FOUND",
+                s,
+                "code_source",
+                1,
+                "NOPE",
+                "code_source",
+            ),
+            (
+                "DATASET_NOT_FOUND",
+                s,
+                "code_dataset",
+                2,
+                UNKNOWN,
+                "code_dataset",
+            ),
+            (
+                "ID_DIGITISER_NOT_EXISTING",
+                s,
+                "code_digitiser",
+                0,
+                UNKNOWN,
+                "code_digitiser",
+            ),
+            (
+                "ORGANISM_NOT_FOUND",
+                "user.csv",
+                "code_organism",
+                0,
+                UNKNOWN,
+                "code_organism",
+            ),
+        ];
+        for (code, file, column, row, value, reported) in cases {
+            expect_row(
+                MiniArchive::valid().set(file, row, column, value),
+                code,
+                file,
+                row as i64 + 2,
+                reported,
+            );
+        }
+        // A REAL field: a bounding box in a column added to dataset.csv.
+        let bbox = MiniArchive::valid().edit("dataset.csv", |r| {
+            r[0].push("bbox_west".into());
+            r[1].push("west".into());
+        });
+        expect_row(bbox, "INVALID_REAL", "dataset.csv", 2, "bbox_west");
+    }
+
+    #[pg_test]
+    fn coherence_and_reference_problems() {
+        setup_target();
+        let s = "synthese.csv";
+        let m = MiniArchive::valid;
+        expect_row(
+            m().set(s, 0, "date_min", "1995-01-01"),
+            "DATE_MIN_SUP_DATE_MAX",
+            s,
+            2,
+            "date_min",
+        );
+        expect_row(
+            m().set(s, 1, "date_min", "2999-01-01")
+                .set(s, 1, "date_max", "2999-01-02"),
+            "DATE_MIN_TOO_HIGH",
+            s,
+            3,
+            "date_min",
+        );
+        expect_row(
+            m().set(s, 2, "count_min", "5"),
+            "COUNT_MIN_SUP_COUNT_MAX",
+            s,
+            4,
+            "count_min",
+        );
+        expect_row(
+            m().set(s, 0, "altitude_min", "300"),
+            "ALTI_MIN_SUP_ALTI_MAX",
+            s,
+            2,
+            "altitude_min",
+        );
+        expect_row(
+            m().set(s, 0, "depth_min", "5").set(s, 0, "depth_max", "1"),
+            "DEPTH_MIN_SUP_ALTI_MAX",
+            s,
+            2,
+            "depth_min",
+        );
+        expect(
+            &m().set(s, 1, "geom", "\\N").zip(),
+            NAME,
+            "MISSING_GEOM",
+            s,
+            Some(3),
+            None,
+        );
+        expect_row(
+            m().set(s, 1, "geom", "\\N")
+                .set(s, 1, "code_area_attachment", "COM.00000"),
+            "INVALID_ATTACHMENT_CODE",
+            s,
+            3,
+            "code_area_attachment",
+        );
+        expect_row(
+            m().set("acquisition_framework.csv", 0, "parent_code", UNKNOWN),
+            "PARENT_NOT_FOUND",
+            "acquisition_framework.csv",
+            2,
+            "parent_code",
+        );
+        // Parents may come after their children: the valid corpus has the parent on line 3.
+        assert_eq!(AF_CHILD.len(), 36);
+        let duplicate = m().set(s, 1, "unique_id_sinp", OBS[0]);
+        expect_row(duplicate.clone(), "DUPLICATE_UUID", s, 2, "unique_id_sinp");
+        expect_row(duplicate, "DUPLICATE_UUID", s, 3, "unique_id_sinp");
+        // Organism names and user logins are unique: a new UUID under a known name is a row problem.
+        load_bytes(&m().zip(), NAME, "strict", false);
+        expect_row(
+            m().set("organism.csv", 0, "unique_id", UNKNOWN).set(
+                "user.csv",
+                0,
+                "code_organism",
+                UNKNOWN,
+            ),
+            "ORGANISM_NAME_CONFLICT",
+            "organism.csv",
+            2,
+            "name",
+        );
+        expect_row(
+            m().set("user.csv", 0, "unique_id", UNKNOWN),
+            "USER_IDENTIFIER_CONFLICT",
+            "user.csv",
+            2,
+            "identifier",
+        );
+        Spi::run(
+            "INSERT INTO taxonomie.taxref (cd_nom, cd_ref, nom_complet) VALUES (1, 1, 'Taxon')",
+        )
+        .unwrap();
+        expect_row(m(), "CD_NOM_NOT_FOUND", s, 2, "cd_nom");
+    }
+
+    #[pg_test]
+    fn geometry_problems() {
+        setup_target();
+        let s = "synthese.csv";
+        let m = MiniArchive::valid;
+        expect_row(
+            m().set(s, 0, "geom", "POINT(1)"),
+            "INVALID_WKT",
+            s,
+            2,
+            "geom",
+        );
+        expect_row(
+            m().set(s, 1, "geom", "SRID=2154;POLYGON((0 0,1 0,1 1,0 0.5))"),
+            "INVALID_GEOMETRY",
+            s,
+            3,
+            "geom",
+        );
+        expect_row(
+            m().set(s, 2, "geom", "SRID=2154;POLYGON((955000 6400000,956000 6401000,956000 6400000,955000 6401000,955000 6400000))"),
+            "INVALID_GEOMETRY",
+            s,
+            4,
+            "geom",
+        );
+        expect_row(
+            m().set(s, 0, "geom", "SRID=99999;POINT(1 2)"),
+            "UNKNOWN_SRID",
+            s,
+            2,
+            "geom",
+        );
+        // Bare WKT is accepted with one warning for the file.
+        let found = validate(
+            &m().set(s, 0, "geom", "POINT(959204.517 6405928.812)").zip(),
+            NAME,
+        );
+        assert_eq!(
+            found,
+            vec![(
+                s.to_string(),
+                None,
+                Some("geom".to_string()),
+                "warning".to_string(),
+                "GEOMETRY_WITHOUT_SRID".to_string()
+            )]
+        );
+    }
+
+    #[pg_test]
+    fn lenient_sets_aside_the_rows_of_a_rejected_parent() {
+        setup_target();
+        let archive = MiniArchive::valid()
+            .set("dataset.csv", 0, "marine_domain", "maybe")
+            .zip();
+        let result = load_bytes(&archive, NAME, "lenient", false);
+        let row = |entity: &str| result.iter().find(|r| r.1 == entity).unwrap().clone();
+        assert_eq!(row("dataset").0, "applied_with_errors");
+        assert_eq!((row("dataset").2, row("dataset").6), (0, 1));
+        assert_eq!((row("synthese").2, row("synthese").6), (0, 3));
+        assert_eq!((row("source").2, row("acquisition_framework").2), (1, 2));
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.import_errors WHERE code = 'NO_PARENT_ENTITY' AND file = 'synthese.csv' AND column_name = 'code_dataset'"),
+            3
+        );
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 0);
+        assert_eq!(
+            count("SELECT count(*) FROM gn_meta.t_acquisition_frameworks"),
+            2
+        );
+    }
+}
