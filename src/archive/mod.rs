@@ -3,6 +3,7 @@
 
 mod meta;
 mod name;
+pub mod tarball;
 
 pub use meta::{parse_meta, MetaArchive};
 pub use name::{parse_archive_name, ArchiveName};
@@ -68,10 +69,15 @@ impl Default for Limits {
 /// The first limit broken while reading, kept for the caller (a read error alone loses it).
 pub type Tripwire = Rc<RefCell<Option<LoadError>>>;
 
+enum Inner<'a> {
+    Zip(zip::ZipArchive<Box<dyn ReadSeek + 'a>>),
+    Tar(tarball::TarArchive<'a>),
+}
+
 /// An open archive: its members by their base name.
 pub struct Archive<'a> {
     name: String,
-    zip: zip::ZipArchive<Box<dyn ReadSeek + 'a>>,
+    inner: Inner<'a>,
     /// (base name, index in the ZIP) of every file member.
     members: Vec<(String, usize)>,
     limits: Limits,
@@ -80,8 +86,8 @@ pub struct Archive<'a> {
     tripwire: Tripwire,
 }
 
-/// The reader of one member of a ZIP archive.
-pub type MemberReader<'z, 'a> = Guarded<zip::read::ZipFile<'z, Box<dyn ReadSeek + 'a>>>;
+/// The reader of one member.
+pub type MemberReader<'z> = Guarded<Box<dyn Read + 'z>>;
 
 /// A member's reader that stops at the limits.
 pub struct Guarded<R> {
@@ -131,35 +137,49 @@ impl<'a> Archive<'a> {
             what: format!("archive \"{name}\""),
             detail: e.to_string(),
         })?;
-        match detect_container(&magic[..read]) {
-            Container::Zip => {}
+        let unknown = |what: String| LoadError::NotAnArchive {
+            name: name.to_string(),
+            detail: what,
+        };
+        let (inner, names) = match detect_container(&magic[..read]) {
+            Container::Zip => {
+                let mut zip = zip::ZipArchive::new(input)
+                    .map_err(|e| unknown(format!("The ZIP structure is unreadable: {e}.")))?;
+                check_directory(&mut zip, &limits)?;
+                let names = (0..zip.len())
+                    .filter_map(|i| {
+                        let name = zip.name_for_index(i)?.ok()?;
+                        (!name.ends_with('/')).then(|| (name.to_string(), i))
+                    })
+                    .collect();
+                (Inner::Zip(zip), names)
+            }
             Container::TarBzip2 | Container::TarGzip => {
-                return Err(LoadError::NotAnArchive {
-                    name: name.to_string(),
-                    detail: "tar.bz2 and tar.gz archives are not supported yet; only ZIP is."
-                        .to_string(),
-                })
+                let compression = if detect_container(&magic[..read]) == Container::TarBzip2 {
+                    tarball::Compression::Bzip2
+                } else {
+                    tarball::Compression::Gzip
+                };
+                let tar = tarball::TarArchive::open(name, input, compression, &limits)?;
+                let names = tar
+                    .members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.name.clone(), i))
+                    .collect();
+                (Inner::Tar(tar), names)
             }
             Container::Unknown => {
-                return Err(LoadError::NotAnArchive {
-                    name: name.to_string(),
-                    detail: format!(
-                        "Its first bytes ({}) are not those of a ZIP file.",
-                        hex_prefix(&magic[..read])
-                    ),
-                })
+                return Err(unknown(format!(
+                    "Its first bytes ({}) are not those of a ZIP, tar.bz2 or tar.gz file.",
+                    hex_prefix(&magic[..read])
+                )))
             }
-        }
-        let mut zip = zip::ZipArchive::new(input).map_err(|e| LoadError::NotAnArchive {
-            name: name.to_string(),
-            detail: format!("The ZIP structure is unreadable: {e}."),
-        })?;
-        check_directory(&mut zip, &limits)?;
-        let members = member_index(&zip);
+        };
         Ok(Archive {
             name: name.to_string(),
-            zip,
-            members,
+            inner,
+            members: member_index(names),
             limits,
             budget: Rc::new(RefCell::new(limits.max_total_bytes)),
             tripwire: Rc::default(),
@@ -185,21 +205,28 @@ impl<'a> Archive<'a> {
     }
 
     /// A streaming reader of the member, decompressed on the fly, within the limits.
-    pub fn open_member(&mut self, member: &str) -> LoadResult<Option<MemberReader<'_, 'a>>> {
+    pub fn open_member(&mut self, member: &str) -> LoadResult<Option<MemberReader<'_>>> {
         let Some(&(_, index)) = self.members.iter().find(|(n, _)| n == member) else {
             return Ok(None);
         };
-        let name = self.name.clone();
-        let file = self
-            .zip
-            .by_index(index)
-            .map_err(|e| LoadError::NotAnArchive {
-                name,
-                detail: format!("Member {member} is unreadable: {e}."),
-            })?;
-        let allowed = file.size().min(self.limits.max_member_bytes);
+        let unreadable = |e: &dyn std::fmt::Display| LoadError::NotAnArchive {
+            name: self.name.clone(),
+            detail: format!("Member {member} is unreadable: {e}."),
+        };
+        let (reader, declared): (Box<dyn Read + '_>, u64) = match &mut self.inner {
+            Inner::Zip(zip) => {
+                let file = zip.by_index(index).map_err(|e| unreadable(&e))?;
+                let size = file.size();
+                (Box::new(file), size)
+            }
+            Inner::Tar(tar) => {
+                let size = tar.members[index].size;
+                (tar.open_member(index).map_err(|e| unreadable(&e))?, size)
+            }
+        };
+        let allowed = declared.min(self.limits.max_member_bytes);
         Ok(Some(Guarded {
-            inner: file,
+            inner: reader,
             member: member.to_string(),
             remaining: allowed,
             budget: Rc::clone(&self.budget),
@@ -215,16 +242,45 @@ impl<'a> Archive<'a> {
             return Ok(None);
         };
         let mut bytes = Vec::new();
-        reader
-            .by_ref()
-            .take(1 << 20)
-            .read_to_end(&mut bytes)
-            .map_err(|e| LoadError::Io {
-                what: format!("{member} in \"{archive_name}\""),
-                detail: e.to_string(),
-            })?;
+        let read = reader.by_ref().take(1 << 20).read_to_end(&mut bytes);
+        drop(reader);
+        if let Some(limit) = self.tripwire.borrow_mut().take() {
+            return Err(limit);
+        }
+        // The archive file was read: a failure here is a corrupt member, not the server's disk.
+        read.map_err(|e| LoadError::NotAnArchive {
+            name: archive_name,
+            detail: format!("Member {member} is corrupt: {e}."),
+        })?;
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
+}
+
+/// One member's declared size against the limits (`compressed`: its compressed size, or the whole
+/// archive's for a tar).
+fn check_member(name: &str, size: u64, compressed: u64, limits: &Limits) -> LoadResult<()> {
+    let exceeded = |what: String, setting: &'static str| LoadError::LimitExceeded { what, setting };
+    if size > limits.max_member_bytes {
+        return Err(exceeded(
+            format!(
+                "member {name} declares {}, more than {}",
+                mib(size),
+                mib(limits.max_member_bytes)
+            ),
+            "sinp_import.max_member_size",
+        ));
+    }
+    let ratio = size / compressed.max(1);
+    if size > 1024 * 1024 && ratio > limits.max_ratio {
+        return Err(exceeded(
+            format!(
+                "member {name} expands {ratio} times (a zip bomb?), more than {}",
+                limits.max_ratio
+            ),
+            "sinp_import.max_compression_ratio",
+        ));
+    }
+    Ok(())
 }
 
 /// The archive's own directory against the limits, before anything is decompressed.
@@ -232,51 +288,30 @@ fn check_directory<R: Read + Seek>(
     zip: &mut zip::ZipArchive<R>,
     limits: &Limits,
 ) -> LoadResult<()> {
-    let exceeded = |what: String, setting: &'static str| LoadError::LimitExceeded { what, setting };
     if zip.len() > limits.max_members {
-        return Err(exceeded(
-            format!("{} members, more than {}", zip.len(), limits.max_members),
-            "sinp_import.max_members",
-        ));
+        return Err(LoadError::LimitExceeded {
+            what: format!("{} members, more than {}", zip.len(), limits.max_members),
+            setting: "sinp_import.max_members",
+        });
     }
     let mut total = 0u64;
     for i in 0..zip.len() {
         let Ok(file) = zip.by_index_raw(i) else {
             continue;
         };
-        let (size, compressed) = (file.size(), file.compressed_size().max(1));
         let name = file.name().unwrap_or_default().to_string();
-        if size > limits.max_member_bytes {
-            return Err(exceeded(
-                format!(
-                    "member {name} declares {}, more than {}",
-                    mib(size),
-                    mib(limits.max_member_bytes)
-                ),
-                "sinp_import.max_member_size",
-            ));
-        }
-        if size > 1024 * 1024 && size / compressed > limits.max_ratio {
-            return Err(exceeded(
-                format!(
-                    "member {name} expands {} times (a zip bomb?), more than {}",
-                    size / compressed,
-                    limits.max_ratio
-                ),
-                "sinp_import.max_compression_ratio",
-            ));
-        }
-        total = total.saturating_add(size);
+        check_member(&name, file.size(), file.compressed_size(), limits)?;
+        total = total.saturating_add(file.size());
     }
     if total > limits.max_total_bytes {
-        return Err(exceeded(
-            format!(
+        return Err(LoadError::LimitExceeded {
+            what: format!(
                 "members declare {} in all, more than {}",
                 mib(total),
                 mib(limits.max_total_bytes)
             ),
-            "sinp_import.max_archive_size",
-        ));
+            setting: "sinp_import.max_archive_size",
+        });
     }
     Ok(())
 }
@@ -307,13 +342,7 @@ fn hex_prefix(bytes: &[u8]) -> String {
 
 /// Members at the root, or all inside one top-level folder (tolerated), by base name.
 /// Names are only compared, never used as paths.
-fn member_index<R: Read + Seek>(zip: &zip::ZipArchive<R>) -> Vec<(String, usize)> {
-    let files: Vec<(String, usize)> = (0..zip.len())
-        .filter_map(|i| {
-            let name = zip.name_for_index(i)?.ok()?;
-            (!name.ends_with('/')).then(|| (name.to_string(), i))
-        })
-        .collect();
+fn member_index(files: Vec<(String, usize)>) -> Vec<(String, usize)> {
     let single_folder = {
         let folders: std::collections::BTreeSet<_> = files
             .iter()
@@ -440,6 +469,36 @@ mod tests {
         assert!(result.is_err());
         let e = tripwire.borrow_mut().take().unwrap();
         assert_eq!(e.sqlstate().code(), "54000");
+    }
+
+    #[test]
+    fn tar_bz2_and_tar_gz_archives_are_read_in_any_member_order() {
+        use tarball::tests::tar_with;
+        let synthese = "a\tb\n".to_string() + &"1\t2\n".repeat(50_000);
+        for compression in [tarball::Compression::Bzip2, tarball::Compression::Gzip] {
+            let bytes = tar_with(
+                compression,
+                &[
+                    ("export/synthese.csv", synthese.as_bytes()),
+                    ("export/meta_archive.ini", b"format_version = 1.0\n"),
+                    ("export/source.csv", b"name\n"),
+                ],
+            );
+            let mut a = Archive::open("x.tar.bz2", Box::new(Cursor::new(bytes)), Limits::default())
+                .unwrap();
+            assert!(
+                a.has("meta_archive.ini") && a.has("source.csv"),
+                "{compression:?}"
+            );
+            assert_eq!(a.read_member_text("source.csv").unwrap().unwrap(), "name\n");
+            let mut text = String::new();
+            a.open_member("synthese.csv")
+                .unwrap()
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            assert_eq!(text, synthese, "{compression:?}");
+        }
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub fn run<T>(body: impl FnOnce() -> T, keep: impl FnOnce(&T) -> bool) -> T {
         let owner = pg_sys::CurrentResourceOwner;
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::MemoryContextSwitchTo(context);
+        // pgrx runs SPI reads read-only (with the statement's old snapshot) while the current
+        // (sub)transaction has no xid: assigning one makes every statement see the latest writes.
+        pg_sys::GetCurrentTransactionId();
         (context, owner)
     };
     let result = PgTryBuilder::new(AssertUnwindSafe(body))

@@ -176,6 +176,21 @@ impl MiniArchive {
         self.zip_with(&[])
     }
 
+    /// The same members as a tar.bz2 or tar.gz.
+    pub fn tar(&self, compression: crate::archive::tarball::Compression) -> Vec<u8> {
+        let mut members: Vec<(String, Vec<u8>)> =
+            vec![("meta_archive.ini".into(), self.ini.clone().into_bytes())];
+        // Reverse order: the loader must not depend on the order of a tar's members.
+        for (name, records) in self.files.iter().rev() {
+            members.push((name.clone(), Self::text_of(records).into_bytes()));
+        }
+        let entries: Vec<(&str, &[u8])> = members
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        crate::archive::tarball::tests::tar_with(compression, &entries)
+    }
+
     /// The archive, plus raw members (name, bytes) written as given.
     pub fn zip_with(&self, raw: &[(&str, &[u8])]) -> Vec<u8> {
         let mut out = std::io::Cursor::new(Vec::new());

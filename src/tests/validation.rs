@@ -507,4 +507,98 @@ mod tests {
             2
         );
     }
+
+    /// Random byte mutations of a valid archive never crash the backend: every call ends in a
+    /// status or a usage error with a SQLSTATE (a PostgreSQL ERROR or a panic fails the test).
+    #[pg_test]
+    fn random_mutations_end_in_a_status_or_a_usage_error() {
+        use crate::load::{load_archive, ArchiveInput};
+        setup_target();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let nasty: &[u8] = b"\t\n\r\"\\N{}[],;.-0123456789\xff\xc3";
+        let base = MiniArchive::valid();
+        let mut outcomes = std::collections::BTreeMap::new();
+        for round in 0..160 {
+            let mut described = String::from("zip bytes");
+            let bytes = if round % 4 == 3 {
+                // The ZIP itself damaged.
+                let mut zip = base.zip();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() as usize) % zip.len();
+                    zip[at] = next() as u8;
+                }
+                zip
+            } else {
+                // One member's text damaged, the ZIP intact.
+                let (file, records) = &base.files[(next() as usize) % base.files.len()];
+                let mut text = MiniArchive::text_of(records).into_bytes();
+                for _ in 0..1 + next() % 6 {
+                    let at = (next() as usize) % text.len();
+                    let byte = nasty[(next() as usize) % nasty.len()];
+                    match next() % 3 {
+                        0 => text[at] = byte,
+                        1 => text.insert(at, byte),
+                        _ => {
+                            text.remove(at);
+                        }
+                    }
+                }
+                described = format!("{file}: {:?}", String::from_utf8_lossy(&text));
+                base.zip_with(&[(file.as_str(), &text)])
+            };
+            let name = format!("2020-08-26_sinp_paca_m{round}.zip");
+            pgrx::log!("mutation round {round}: {}", described);
+            let outcome = match load_archive(ArchiveInput::Bytes(&bytes), &name, "lenient", false) {
+                Ok(o) => o.status.to_string(),
+                Err(e) => format!("error {}", e.sqlstate().code()),
+            };
+            assert!(
+                [
+                    "applied",
+                    "applied_with_errors",
+                    "rejected",
+                    "already_loaded",
+                    "error 22023",
+                    "error 54000"
+                ]
+                .contains(&outcome.as_str()),
+                "round {round}: {outcome}"
+            );
+            *outcomes.entry(outcome).or_insert(0) += 1;
+        }
+        // The mutations reach every outcome, so the test exercises the error paths.
+        assert!(outcomes.len() >= 3, "{outcomes:?}");
+    }
+
+    #[pg_test]
+    fn tar_bz2_and_tar_gz_archives_load_like_zip() {
+        use crate::archive::tarball::Compression;
+        setup_target();
+        for (compression, name) in [
+            (Compression::Bzip2, "2020-08-26_sinp_paca_test.tar.bz2"),
+            (Compression::Gzip, "2020-08-27_sinp_paca_test.tar.gz"),
+        ] {
+            let archive = MiniArchive::valid()
+                .set("synthese.csv", 0, "source_id", &name[..15])
+                .tar(compression);
+            let problems = validate(&archive, name);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            let result = load_bytes(&archive, name, "strict", false);
+            assert!(
+                result.iter().all(|r| r.0 == "applied"),
+                "{name}: {result:?}"
+            );
+        }
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 3);
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.imports WHERE status = 'applied' AND archive_date IS NOT NULL"),
+            2
+        );
+    }
 }

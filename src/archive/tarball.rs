@@ -1,0 +1,151 @@
+//! `.tar.bz2` and `.tar.gz` archives (FORMAT.md §1), read with the tar, bzip2 and flate2 crates.
+//!
+//! A tar is one sequential stream, but entities must be read in their own order. One pass at open
+//! lists the members, keeps the small ones (everything but synthese.csv, within the size limits)
+//! in memory and notes where synthese.csv's bytes start; synthese.csv is then streamed by
+//! decompressing again up to that offset. Memory stays bounded whatever synthese.csv's size.
+
+use std::io::{Read, SeekFrom};
+
+use super::{check_member, Limits, ReadSeek, SYNTHESE_FILE};
+use crate::error::{LoadError, LoadResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Bzip2,
+    Gzip,
+}
+
+/// A member: its bytes when small, else where to find them in the decompressed stream.
+pub struct TarMember {
+    pub name: String,
+    pub size: u64,
+    pub data: Option<Vec<u8>>,
+    offset: u64,
+}
+
+pub struct TarArchive<'a> {
+    input: Box<dyn ReadSeek + 'a>,
+    compression: Compression,
+    pub members: Vec<TarMember>,
+}
+
+fn decompressor<'r>(compression: Compression, input: &'r mut dyn ReadSeek) -> Box<dyn Read + 'r> {
+    match compression {
+        Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(input)),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
+    }
+}
+
+fn unreadable(name: &str, e: impl std::fmt::Display) -> LoadError {
+    LoadError::NotAnArchive {
+        name: name.to_string(),
+        detail: format!("The tar stream is unreadable: {e}."),
+    }
+}
+
+impl<'a> TarArchive<'a> {
+    pub fn open(
+        name: &str,
+        mut input: Box<dyn ReadSeek + 'a>,
+        compression: Compression,
+        limits: &Limits,
+    ) -> LoadResult<TarArchive<'a>> {
+        let compressed_size = input
+            .seek(SeekFrom::End(0))
+            .and_then(|size| input.rewind().map(|_| size))
+            .map_err(|e| unreadable(name, e))?;
+        let mut members = Vec::new();
+        let mut total = 0u64;
+        {
+            let mut tar = tar::Archive::new(decompressor(compression, &mut input));
+            for entry in tar.entries().map_err(|e| unreadable(name, e))? {
+                let mut entry = entry.map_err(|e| unreadable(name, e))?;
+                if !entry.header().entry_type().is_file() {
+                    continue;
+                }
+                let path = entry.path().map_err(|e| unreadable(name, e))?;
+                let member = path.to_string_lossy().trim_start_matches("./").to_string();
+                let size = entry.size();
+                check_member(&member, size, compressed_size, limits)?;
+                total = total.saturating_add(size);
+                if members.len() >= limits.max_members || total > limits.max_total_bytes {
+                    return Err(LoadError::LimitExceeded {
+                        what: format!(
+                            "more than {} members or {} bytes",
+                            limits.max_members, limits.max_total_bytes
+                        ),
+                        setting: "sinp_import.max_members / sinp_import.max_archive_size",
+                    });
+                }
+                let base = member.rsplit('/').next().unwrap_or(&member).to_string();
+                let data = if base == SYNTHESE_FILE {
+                    None
+                } else {
+                    let mut data = Vec::with_capacity(size as usize);
+                    entry
+                        .by_ref()
+                        .take(size)
+                        .read_to_end(&mut data)
+                        .map_err(|e| unreadable(name, e))?;
+                    Some(data)
+                };
+                members.push(TarMember {
+                    name: member,
+                    size,
+                    data,
+                    offset: entry.raw_file_position(),
+                });
+            }
+        }
+        Ok(TarArchive {
+            input,
+            compression,
+            members,
+        })
+    }
+
+    /// The member's bytes, from memory or streamed from a second decompression.
+    pub fn open_member(&mut self, index: usize) -> std::io::Result<Box<dyn Read + '_>> {
+        let member = &self.members[index];
+        if let Some(data) = &member.data {
+            return Ok(Box::new(data.as_slice()));
+        }
+        let (offset, size) = (member.offset, member.size);
+        self.input.rewind()?;
+        let mut stream = decompressor(self.compression, &mut self.input);
+        std::io::copy(&mut stream.by_ref().take(offset), &mut std::io::sink())?;
+        Ok(Box::new(stream.take(size)))
+    }
+}
+
+/// A tar.bz2 or tar.gz of the given members (for the tests).
+#[cfg(any(test, feature = "pg_test"))]
+pub mod tests {
+    use super::*;
+    use std::io::Write;
+
+    pub fn tar_with(compression: Compression, entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut tar = tar::Builder::new(Vec::new());
+        for (name, body) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(body.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, name, *body).unwrap();
+        }
+        let raw = tar.into_inner().unwrap();
+        match compression {
+            Compression::Bzip2 => {
+                let mut w = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+                w.write_all(&raw).unwrap();
+                w.finish().unwrap()
+            }
+            Compression::Gzip => {
+                let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                w.write_all(&raw).unwrap();
+                w.finish().unwrap()
+            }
+        }
+    }
+}
