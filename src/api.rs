@@ -28,8 +28,6 @@ fn sqlstate(error: &LoadError) -> PgSqlErrorCode {
         UndefinedFile => PgSqlErrorCode::ERRCODE_UNDEFINED_FILE,
         InsufficientPrivilege => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
         InvalidParameterValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-        BadCopyFileFormat => PgSqlErrorCode::ERRCODE_BAD_COPY_FILE_FORMAT,
-        DataException => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
         IoError => PgSqlErrorCode::ERRCODE_IO_ERROR,
         ProgramLimitExceeded => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         ObjectNotInPrerequisiteState => PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

@@ -121,10 +121,6 @@ pub enum SqlState {
     InsufficientPrivilege,
     /// 22023 invalid_parameter_value
     InvalidParameterValue,
-    /// 22P04 bad_copy_file_format
-    BadCopyFileFormat,
-    /// 22000 data_exception
-    DataException,
     /// 58030 io_error
     IoError,
     /// 54000 program_limit_exceeded
@@ -141,8 +137,6 @@ impl SqlState {
             SqlState::UndefinedFile => "58P01",
             SqlState::InsufficientPrivilege => "42501",
             SqlState::InvalidParameterValue => "22023",
-            SqlState::BadCopyFileFormat => "22P04",
-            SqlState::DataException => "22000",
             SqlState::IoError => "58030",
             SqlState::ProgramLimitExceeded => "54000",
             SqlState::ObjectNotInPrerequisiteState => "55000",
@@ -165,10 +159,6 @@ pub enum LoadError {
         name: String,
         detail: String,
     },
-    MissingMember {
-        archive: String,
-        member: &'static str,
-    },
     InvalidMode {
         mode: String,
     },
@@ -184,12 +174,6 @@ pub enum LoadError {
         what: String,
         setting: &'static str,
     },
-    /// The data has errors; `problems` holds the first ones (all are journaled).
-    Rejected {
-        archive: String,
-        error_count: usize,
-        first: Box<Problem>,
-    },
     Internal {
         message: String,
     },
@@ -201,12 +185,10 @@ impl LoadError {
             LoadError::FileNotFound { .. } => SqlState::UndefinedFile,
             LoadError::PermissionDenied { .. } => SqlState::InsufficientPrivilege,
             LoadError::NotAnArchive { .. } => SqlState::InvalidParameterValue,
-            LoadError::MissingMember { .. } => SqlState::BadCopyFileFormat,
             LoadError::InvalidMode { .. } => SqlState::InvalidParameterValue,
             LoadError::TargetMissing { .. } => SqlState::ObjectNotInPrerequisiteState,
             LoadError::Io { .. } => SqlState::IoError,
             LoadError::LimitExceeded { .. } => SqlState::ProgramLimitExceeded,
-            LoadError::Rejected { .. } => SqlState::DataException,
             LoadError::Internal { .. } => SqlState::InternalError,
         }
     }
@@ -220,20 +202,12 @@ impl LoadError {
             LoadError::NotAnArchive { name, .. } => {
                 format!("\"{name}\" is not a readable SINP archive")
             }
-            LoadError::MissingMember { archive, member } => {
-                format!("archive \"{archive}\" has no {member}")
-            }
             LoadError::InvalidMode { mode } => format!("unknown load mode \"{mode}\""),
             LoadError::TargetMissing { table } => format!("target table {table} does not exist"),
             LoadError::Io { what, .. } => format!("could not read {what}"),
             LoadError::LimitExceeded { .. } => {
                 "archive refused: it exceeds a size limit".to_string()
             }
-            LoadError::Rejected {
-                archive,
-                error_count,
-                first,
-            } => format!("archive \"{archive}\" rejected: {error_count} error(s); first: {first}"),
             LoadError::Internal { message } => message.clone(),
         }
     }
@@ -245,19 +219,12 @@ impl LoadError {
             )),
             LoadError::PermissionDenied { reason, .. } => Some(reason.clone()),
             LoadError::NotAnArchive { detail, .. } => Some(detail.clone()),
-            LoadError::MissingMember { member, .. } => Some(format!(
-                "Every SINP archive must contain {member} at its root (or inside a single top-level folder)."
-            )),
             LoadError::InvalidMode { .. } => {
                 Some("Accepted modes are 'strict' and 'lenient'.".to_string())
             }
             LoadError::TargetMissing { .. } => None,
             LoadError::Io { detail, .. } => Some(detail.clone()),
             LoadError::LimitExceeded { what, .. } => Some(format!("The archive has {what}.")),
-            LoadError::Rejected { first, .. } => first
-                .raw_record
-                .as_ref()
-                .map(|raw| format!("Record: {}", truncate(raw, 500))),
             LoadError::Internal { .. } => None,
         }
     }
@@ -275,9 +242,6 @@ impl LoadError {
             LoadError::NotAnArchive { .. } => Some(
                 "SINP archives are ZIP files holding meta_archive.ini and synthese.csv (see FORMAT.md).".to_string(),
             ),
-            LoadError::MissingMember { .. } => Some(
-                "Check the archive's content with validate_archive(), or rebuild it with the required file.".to_string(),
-            ),
             LoadError::InvalidMode { .. } => Some(
                 "Call load_archive(path, mode => 'strict') or load_archive(path, mode => 'lenient').".to_string(),
             ),
@@ -288,9 +252,6 @@ impl LoadError {
             LoadError::LimitExceeded { setting, .. } => Some(format!(
                 "If the archive is trusted, a superuser can raise {setting}."
             )),
-            LoadError::Rejected { .. } => Some(
-                "Nothing was applied. Fix the archive and load it again; validate_archive() lists every problem.".to_string(),
-            ),
             LoadError::Internal { .. } => None,
         }
     }

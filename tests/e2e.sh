@@ -109,6 +109,19 @@ check "targets identical after a cancelled load" $DB_PATH "$fingerprint" "$befor
 check "managed triggers enabled after a cancelled load" $DB_PATH \
   "SELECT count(*) FROM pg_trigger t JOIN sinp_import.managed_triggers m ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name WHERE t.tgenabled <> 'O'" "0"
 
+echo "# another session sees the current step of a load in pg_stat_activity"
+psql_db $DB_BYTES -c "SELECT count(*) FROM sinp_import.load_archive('$ARCHIVES/2020-08-28_sinp_paca_big.zip')" >/dev/null 2>&1 &
+loader=$!
+seen=""
+for _ in $(seq 1 200); do
+  seen=$(psql_db $DB_BYTES -c "SELECT query FROM pg_stat_activity WHERE query LIKE 'sinp_import.load_archive: %' LIMIT 1" 2>/dev/null)
+  [ -n "$seen" ] && break
+  sleep 0.05
+done
+wait $loader || true
+checks=$((checks + 1))
+if [ -n "$seen" ]; then echo "ok   - step seen: $seen"; else echo "FAIL - no step seen in pg_stat_activity"; failures=$((failures + 1)); fi
+
 echo "# the real CEN PACA observations"
 check "897 real rows applied" $DB_PATH \
   "SELECT status || ' ' || inserted FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip') WHERE entity = 'synthese'" "applied 897"

@@ -1,13 +1,16 @@
 //! `.tar.bz2` and `.tar.gz` archives (FORMAT.md §1), read with the tar, bzip2 and flate2 crates.
 //!
 //! A tar is one sequential stream, but entities must be read in their own order. One pass at open
-//! lists the members, keeps the small ones (everything but synthese.csv, within the size limits)
-//! in memory and notes where synthese.csv's bytes start; synthese.csv is then streamed by
-//! decompressing again up to that offset. Memory stays bounded whatever synthese.csv's size.
+//! lists the members, keeps the small ones in memory (at most `MEMORY_PER_MEMBER` each and
+//! `MEMORY_IN_ALL` together) and notes where the others' bytes start: synthese.csv and any large
+//! member are then streamed by decompressing again up to that offset. Memory stays bounded.
 
 use std::io::{Read, SeekFrom};
 
 use super::{check_member, Limits, ReadSeek, SYNTHESE_FILE};
+
+const MEMORY_PER_MEMBER: u64 = 64 << 20;
+const MEMORY_IN_ALL: u64 = 256 << 20;
 use crate::error::{LoadError, LoadResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +60,7 @@ impl<'a> TarArchive<'a> {
             .map_err(|e| unreadable(name, e))?;
         let mut members = Vec::new();
         let mut total = 0u64;
+        let mut in_memory = 0u64;
         {
             let mut tar = tar::Archive::new(decompressor(compression, &mut input));
             for entry in tar.entries().map_err(|e| unreadable(name, e))? {
@@ -79,9 +83,11 @@ impl<'a> TarArchive<'a> {
                     });
                 }
                 let base = member.rsplit('/').next().unwrap_or(&member).to_string();
-                let data = if base == SYNTHESE_FILE {
+                let small = size <= MEMORY_PER_MEMBER && in_memory + size <= MEMORY_IN_ALL;
+                let data = if base == SYNTHESE_FILE || !small {
                     None
                 } else {
+                    in_memory += size;
                     let mut data = Vec::with_capacity(size as usize);
                     entry
                         .by_ref()

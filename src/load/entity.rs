@@ -94,7 +94,7 @@ pub fn stage<R: Read>(
     let stage = stage_table(entity);
     drop_stage(entity)?;
     Spi::run(&layout.create_table_sql(&stage)).map_err(spi_error)?;
-    pgrx::notice!("sinp_import: reading {}", entity.file);
+    super::progress(&format!("reading {}", entity.file));
 
     let converter = RowConverter::new(entity, &layout, &plan, &ctx.resolver, ctx.now);
     let mut rows = EntityRows {
@@ -129,7 +129,10 @@ pub fn stage<R: Read>(
         );
     }
     Spi::run(&format!("ANALYZE {stage}")).map_err(spi_error)?;
-    pgrx::notice!("sinp_import: {} rows of {} staged", staged, entity.file);
+    super::progress(&format!(
+        "{staged} rows of {} staged, checking them",
+        entity.file
+    ));
 
     run_checks(ctx, entity, &stage)?;
     Ok(Some(StagedEntity {
@@ -305,12 +308,12 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             ("entity", entity.name),
         ],
     );
-    pgrx::notice!("sinp_import: writing {}", entity.name);
+    super::progress(&format!("writing {}", entity.name));
     Spi::run(&upsert).map_err(spi_error)?;
 
     let vars = [("stage", stage.as_str()), ("entity", entity.name)];
     for (words, body) in statements_for("post", entity.name) {
-        let _ = words;
+        super::progress(&format!("{} of {}", words.join(" "), entity.name));
         Spi::run(&render(body, &vars)).map_err(spi_error)?;
     }
     for (words, body) in statements_for("links", entity.name) {

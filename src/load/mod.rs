@@ -14,6 +14,7 @@ use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -88,6 +89,18 @@ pub struct LoadContext {
     pub now: DateTime,
     pub local_srid: i32,
     pub taxref_version: Option<String>,
+}
+
+/// Reports a step of a long load: a NOTICE for the caller, and the backend's activity text, so
+/// that another session sees it in pg_stat_activity.query.
+pub fn progress(step: &str) {
+    pgrx::notice!("sinp_import: {step}");
+    if let Ok(text) = std::ffi::CString::new(format!("sinp_import.load_archive: {step}")) {
+        // SAFETY: PostgreSQL copies the text into its own shared memory slot.
+        unsafe {
+            pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, text.as_ptr());
+        }
+    }
 }
 
 fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
@@ -453,6 +466,7 @@ fn apply(
         if let Some(limit) = tripwire.borrow_mut().take() {
             return Err(limit);
         }
+        attach_raw_records(archive, entity.file, &mut ctx.problems)?;
         match staged {
             Some(mut staged) => {
                 entity::set_aside_invalid(ctx, &mut staged)?;
@@ -477,6 +491,49 @@ fn apply(
     // Results in processing order.
     counts.sort_by_key(|c| ENTITIES.iter().position(|e| e.name == c.entity));
     Ok(counts)
+}
+
+/// Problems found set-based (on the staging table) know their line but not the record's text: one
+/// more streaming pass over the file, only when there are such problems, attaches it.
+fn attach_raw_records(
+    archive: &mut Archive,
+    file: &str,
+    problems: &mut [Problem],
+) -> LoadResult<()> {
+    let mut wanted: Vec<u64> = problems
+        .iter()
+        .filter(|p| p.file == file && p.raw_record.is_none())
+        .filter_map(|p| p.line.filter(|&l| l > 1))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let Some(member) = archive.open_member(file)? else {
+        return Ok(());
+    };
+    let Ok(mut tsv) = crate::tsv::TsvReader::new(file, member) else {
+        return Ok(());
+    };
+    let mut raw = std::collections::HashMap::new();
+    while let Ok(true) = tsv.next_record() {
+        if wanted.binary_search(&tsv.line()).is_ok() {
+            raw.insert(tsv.line(), tsv.raw_record());
+            if raw.len() == wanted.len() {
+                break;
+            }
+        }
+    }
+    for p in problems
+        .iter_mut()
+        .filter(|p| p.file == file && p.raw_record.is_none())
+    {
+        if let Some(text) = p.line.and_then(|l| raw.get(&l)) {
+            p.raw_record = Some(text.clone());
+        }
+    }
+    Ok(())
 }
 
 /// One WARNING with the number of problems and the first ones (all are in import_errors).

@@ -620,6 +620,15 @@ mod tests {
             )),
             synthese.6
         );
+        // Problems found set-based carry the raw record too.
+        assert_eq!(
+            count(&format!(
+                "SELECT count(*) FROM sinp_import.import_errors
+                  WHERE import_id = {import} AND code = 'INVALID_ATTACHMENT_CODE'
+                    AND raw_record LIKE '%COM.00000%'"
+            )),
+            synthese.6
+        );
         // The journal names the line of each bad record.
         let first_bad = (0..opts.rows)
             .find(|&i| {
