@@ -8,6 +8,9 @@ PG_CONFIG     ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 PGRX_VERSION  := 0.18.1
 DEMO_DB       ?= sinp_demo
 DEMO_ROWS     ?= 20000
+ROWS          ?= 100000 1000000
+REPEAT        ?= 3
+BENCH_DIR     := /var/tmp/sinp_bench
 OUT           := $(CURDIR)/out
 # Archives are read by the server process: they live where the postgres user can read them.
 ARCHIVES      := /var/tmp/sinp_import
@@ -76,6 +79,12 @@ pg-test: deps
 e2e-test: install cluster $(GEN)
 	tests/e2e.sh
 
+## bench: load_archive against a plain COPY of the same rows (docs/benchmarks.md); not part of test
+bench: install cluster
+	cargo build --release -q -p sinp-bench --bin sinp-bench
+	@install -d -o postgres -g postgres -m 755 $(BENCH_DIR)
+	sudo -u postgres target/release/sinp-bench --rows "$(ROWS)" --repeat $(REPEAT) --dir $(BENCH_DIR)
+
 ## lint: formatting and clippy, as CI expects them
 lint:
 	cargo fmt --all -- --check
@@ -83,4 +92,4 @@ lint:
 
 clean:
 	cargo clean
-	rm -rf $(OUT) $(ARCHIVES)
+	rm -rf $(OUT) $(ARCHIVES) $(BENCH_DIR)

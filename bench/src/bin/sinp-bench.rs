@@ -24,10 +24,12 @@
 //!
 //! Run it as the postgres OS user (peer authentication over the Unix socket, server-side COPY
 //! files, /proc of the backend). Databases named `sinp_bench_*` are dropped at start and end.
+//! `PGOPTIONS` is passed to every connection, as libpq does (e.g. `-c jit=off`, or
+//! `-c dynamic_library_path=DIR:$libdir` to measure a sinp_import.so that is not installed).
 
 use std::error::Error;
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,7 +46,8 @@ const USAGE: &str = "usage:
   sinp-bench [--rows \"100000 1000000\"] [--repeat 3] [--dir /var/tmp/sinp_bench]
              [--host /var/run/postgresql] [--port 5432] [--user postgres]
 
-Run as the postgres OS user, on the database server's machine. See docs/benchmarks.md.";
+Run as the postgres OS user, on the database server's machine. PGOPTIONS, if set, is passed
+to every connection. See docs/benchmarks.md.";
 
 /// Every database the driver creates starts with this prefix; all are dropped at start and end.
 const DB_PREFIX: &str = "sinp_bench_";
@@ -68,7 +71,7 @@ const ACQUISITION_FRAMEWORKS: usize = 10;
 /// Communes COM.05001 .. COM.05100 of bench/sql/areas.sql: the area-only rows' codes.
 const COMMUNES: usize = 100;
 
-/// How long to wait for the extension while the lead engineer reinstalls it.
+/// How long to wait for CREATE EXTENSION while an install of the extension is under way.
 const EXTENSION_ATTEMPTS: usize = 30;
 const EXTENSION_RETRY_DELAY: Duration = Duration::from_secs(10);
 /// How often the backend's private memory is sampled during a load.
@@ -101,6 +104,9 @@ fn parse_args(args: &[String]) -> Result<Options> {
             host: "/var/run/postgresql".to_string(),
             port: 5432,
             user: std::env::var("USER").unwrap_or_else(|_| "postgres".to_string()),
+            options: std::env::var("PGOPTIONS")
+                .ok()
+                .filter(|o| !o.trim().is_empty()),
         },
     };
     if !args.len().is_multiple_of(2) {
@@ -141,6 +147,9 @@ struct Server {
     host: String,
     port: u16,
     user: String,
+    /// Server options for every connection, from PGOPTIONS as libpq reads it (e.g.
+    /// `-c jit=off`, or `-c dynamic_library_path=DIR:$libdir` to measure an uninstalled build).
+    options: Option<String>,
 }
 
 /// The NOTICE and WARNING messages a connection received, with the time each arrived.
@@ -169,6 +178,9 @@ impl Server {
             .user(&self.user)
             .dbname(db)
             .application_name("sinp-bench");
+        if let Some(options) = &self.options {
+            config.options(options);
+        }
         config
     }
 
@@ -178,8 +190,10 @@ impl Server {
         config.notice_callback(|_| {});
         config.connect(NoTls).map_err(|e| {
             format!(
-                "connecting to {db} on {} as {}: {e} (run sinp-bench as the postgres OS user)",
-                self.host, self.user
+                "connecting to {db} on {} as {}: {} (run sinp-bench as the postgres OS user)",
+                self.host,
+                self.user,
+                error_chain(&e)
             )
             .into()
         })
@@ -194,6 +208,18 @@ impl Server {
         });
         Ok(config.connect(NoTls)?)
     }
+}
+
+/// An error and its sources (a postgres error says "db error" and keeps the server's message in
+/// its source).
+fn error_chain(e: &dyn Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 fn quote_literal(s: &str) -> String {
@@ -257,9 +283,18 @@ fn proc_status_kb(pid: i32, key: &str) -> Result<u64> {
     kb_field(&status, key).ok_or_else(|| format!("{path}: no {key} line").into())
 }
 
-/// Samples a backend's `RssAnon` (its private memory: palloc and Rust heap, not shared buffers)
-/// until stopped, and keeps the largest value seen.
+/// A backend's peak memory during a measured statement.
+#[derive(Clone, Copy)]
+struct PeakMemory {
+    /// `VmHWM`: the peak resident set, shared buffers and libraries it touched included.
+    rss_kb: u64,
+    /// The largest `RssAnon` sampled: private memory (palloc, Rust heap, trigger queues).
+    private_kb: u64,
+}
+
+/// Samples a backend's `RssAnon` until stopped, and keeps the largest value seen.
 struct MemoryWatch {
+    pid: i32,
     stop: Arc<AtomicBool>,
     thread: JoinHandle<u64>,
 }
@@ -271,8 +306,9 @@ impl MemoryWatch {
         let thread = thread::spawn(move || {
             let mut peak = 0;
             loop {
-                if let Ok(kb) = proc_status_kb(pid, "RssAnon") {
-                    peak = peak.max(kb);
+                match proc_status_kb(pid, "RssAnon") {
+                    Ok(kb) => peak = peak.max(kb),
+                    Err(_) => return peak, // the backend is gone
                 }
                 if stopped.load(Ordering::Relaxed) {
                     return peak;
@@ -280,13 +316,17 @@ impl MemoryWatch {
                 thread::sleep(MEMORY_SAMPLE_EVERY);
             }
         });
-        MemoryWatch { stop, thread }
+        MemoryWatch { pid, stop, thread }
     }
 
-    /// The peak `RssAnon` in kB.
-    fn finish(self) -> u64 {
+    /// Stops sampling; reads `VmHWM` (the backend must still be connected).
+    fn finish(self) -> Result<PeakMemory> {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().unwrap_or(0)
+        let private_kb = self.thread.join().unwrap_or(0);
+        Ok(PeakMemory {
+            rss_kb: proc_status_kb(self.pid, "VmHWM")?,
+            private_kb,
+        })
     }
 }
 
@@ -306,14 +346,105 @@ struct Machine {
     postgis: String,
     extension: String,
     settings: Vec<(String, String)>,
-    /// The extension's shared library, and when it was installed: a reinstall during the run
-    /// would mix two builds in the measures.
-    library: PathBuf,
-    library_modified: Option<SystemTime>,
+    library: Option<Library>,
+}
+
+/// The extension's shared library as the backends map it.
+struct Library {
+    path: PathBuf,
+    /// When it was installed: a reinstall during the run would mix two builds in the measures
+    /// (and crashes the backends that have it loaded).
+    modified: Option<SystemTime>,
+    /// A debug build (`cargo pgrx test` installs one) has `.debug_info`; a release build does not.
+    debug_info: Option<bool>,
+}
+
+impl Library {
+    /// The sinp_import.so a backend has mapped (after it called the extension).
+    fn of_backend(pid: i32) -> Option<Library> {
+        let maps = fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+        let path = maps.lines().find_map(|line| {
+            let path = line.split_whitespace().nth(5)?;
+            path.ends_with("/sinp_import.so")
+                .then(|| PathBuf::from(path))
+        })?;
+        Some(Library {
+            modified: modified(&path),
+            debug_info: has_debug_info(&path).ok(),
+            path,
+        })
+    }
+
+    fn replaced(&self) -> bool {
+        modified(&self.path) != self.modified
+    }
+
+    fn describe(&self) -> String {
+        let age = self
+            .modified
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .map_or("?".to_string(), |age| {
+                format!("{:.0}", age.as_secs_f64() / 60.0)
+            });
+        let build = match self.debug_info {
+            Some(false) => "release build",
+            Some(true) => "DEBUG BUILD (has .debug_info): these figures do not represent the extension; `make install` first",
+            None => "build type unknown",
+        };
+        format!(
+            "{}, installed {age} min before this run, {build}",
+            self.path.display()
+        )
+    }
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Little-endian unsigned integer of `len` bytes at `at`.
+fn le(bytes: &[u8], at: usize, len: usize) -> u64 {
+    bytes[at..at + len]
+        .iter()
+        .rev()
+        .fold(0, |acc, b| (acc << 8) | u64::from(*b))
+}
+
+fn read_at(file: &mut File, offset: u64, len: usize) -> Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(offset))?;
+    let mut buf = vec![0; len];
+    file.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+/// Whether a 64-bit little-endian ELF file has a `.debug_info` section (section headers only).
+fn has_debug_info(path: &Path) -> Result<bool> {
+    let mut file = File::open(path)?;
+    let header = read_at(&mut file, 0, 64)?;
+    if !header.starts_with(b"\x7fELF\x02\x01") {
+        return Err(format!("{}: not a 64-bit little-endian ELF file", path.display()).into());
+    }
+    let table_offset = le(&header, 0x28, 8);
+    let entry_size = le(&header, 0x3a, 2) as usize;
+    let count = le(&header, 0x3c, 2) as usize;
+    let names_index = le(&header, 0x3e, 2) as usize;
+    if entry_size < 0x28 || names_index >= count {
+        return Err(format!("{}: unexpected section headers", path.display()).into());
+    }
+    let table = read_at(&mut file, table_offset, entry_size * count)?;
+    let section = |i: usize| &table[i * entry_size..(i + 1) * entry_size];
+    let names_header = section(names_index);
+    let names = read_at(
+        &mut file,
+        le(names_header, 0x18, 8),
+        le(names_header, 0x20, 8) as usize,
+    )?;
+    Ok((0..count).any(|i| {
+        let name_at = le(section(i), 0, 4) as usize;
+        names
+            .get(name_at..)
+            .is_some_and(|name| name.starts_with(b".debug_info\0"))
+    }))
 }
 
 fn cpu_model() -> String {
@@ -334,12 +465,12 @@ fn ram_gib() -> f64 {
         .map_or(0.0, |kb| kb as f64 / 1024.0 / 1024.0)
 }
 
-/// Reads the machine and the server (on the template database, where PostGIS is installed).
+/// Reads the machine and the server, on the template database after create_target_schema()
+/// (PostGIS is there, and the backend has loaded sinp_import.so).
 fn describe_machine(client: &mut Client) -> Result<Machine> {
     let row = client.query_one(
         "SELECT version(), public.postgis_lib_version(),
-                (SELECT extversion FROM pg_extension WHERE extname = 'sinp_import'),
-                (SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR')",
+                (SELECT extversion FROM pg_extension WHERE extname = 'sinp_import')",
         &[],
     )?;
     let mut settings = Vec::new();
@@ -354,7 +485,7 @@ fn describe_machine(client: &mut Client) -> Result<Machine> {
         let value: String = client.query_one(&format!("SHOW {name}"), &[])?.get(0);
         settings.push((name.to_string(), value));
     }
-    let library = Path::new(&row.get::<_, String>(3)).join("sinp_import.so");
+    let pid = backend_pid(client)?;
     Ok(Machine {
         cpu: cpu_model(),
         cores: thread::available_parallelism().map_or(0, |n| n.get()),
@@ -363,8 +494,7 @@ fn describe_machine(client: &mut Client) -> Result<Machine> {
         postgis: row.get(1),
         extension: row.get(2),
         settings,
-        library_modified: modified(&library),
-        library,
+        library: Library::of_backend(pid),
     })
 }
 
@@ -415,7 +545,7 @@ fn install_extension(server: &Server) -> Result<Client> {
         match result {
             Ok(client) => return Ok(client),
             Err(e) => {
-                last_error = e.to_string();
+                last_error = error_chain(e.as_ref());
                 eprintln!(
                     "sinp-bench: CREATE EXTENSION sinp_import failed (attempt {attempt}/{EXTENSION_ATTEMPTS}, \
                      an install may be under way): {last_error}"
@@ -507,10 +637,7 @@ struct Step {
 /// One `load_archive` on a fresh target.
 struct LoadRun {
     seconds: f64,
-    /// VmHWM: the backend's peak resident set, shared buffers it touched included.
-    peak_rss_kb: u64,
-    /// The largest RssAnon sampled: the backend's private memory.
-    peak_anon_kb: u64,
+    memory: PeakMemory,
     area_links: i64,
     steps: Vec<Step>,
 }
@@ -521,7 +648,7 @@ struct BaselineRun {
     area_links_s: f64,
     commit_s: f64,
     area_links: u64,
-    peak_rss_kb: u64,
+    memory: PeakMemory,
 }
 
 impl BaselineRun {
@@ -533,7 +660,7 @@ impl BaselineRun {
 /// One validate_archive (or dry-run load).
 struct ValidateRun {
     seconds: f64,
-    peak_rss_kb: u64,
+    memory: PeakMemory,
     /// Problems of severity `error` validate_archive returned (the archive is valid: 0 expected).
     errors: usize,
 }
@@ -609,18 +736,18 @@ fn measure_load(
         &[&path_text(archive)?],
     );
     let seconds = start.elapsed().as_secs_f64();
-    let peak_anon_kb = watch.finish();
-    let peak_rss_kb = proc_status_kb(pid, "VmHWM")?;
+    let memory = watch.finish();
+    let result_rows = result?;
+    let memory = memory?;
 
     let notices = log.take();
-    check_outcome(&result?, "applied", rows, &notices)?;
+    check_outcome(&result_rows, "applied", rows, &notices)?;
     let area_links: i64 = client
         .query_one("SELECT count(*) FROM gn_synthese.cor_area_synthese", &[])?
         .get(0);
     Ok(LoadRun {
         seconds,
-        peak_rss_kb,
-        peak_anon_kb,
+        memory,
         area_links,
         steps: steps_from(start, notices),
     })
@@ -659,6 +786,7 @@ fn measure_baseline(server: &Server, admin: &mut Client, copy_file: &Path) -> Re
         quote_literal(path_text(copy_file)?)
     );
 
+    let watch = MemoryWatch::start(pid);
     let start = Instant::now();
     let mut transaction = client.transaction()?;
     transaction.batch_execute(&copy_sql)?;
@@ -667,7 +795,7 @@ fn measure_baseline(server: &Server, admin: &mut Client, copy_file: &Path) -> Re
     let linked = Instant::now();
     transaction.commit()?;
     let committed = Instant::now();
-    let peak_rss_kb = proc_status_kb(pid, "VmHWM")?;
+    let memory = watch.finish()?;
     drop(client);
     drop_database(admin, RUN_DB)?;
     Ok(BaselineRun {
@@ -675,7 +803,7 @@ fn measure_baseline(server: &Server, admin: &mut Client, copy_file: &Path) -> Re
         area_links_s: (linked - copied).as_secs_f64(),
         commit_s: (committed - linked).as_secs_f64(),
         area_links,
-        peak_rss_kb,
+        memory,
     })
 }
 
@@ -694,11 +822,13 @@ fn measure_validate(
     client.batch_execute("CHECKPOINT")?;
     log.take();
 
+    let watch = MemoryWatch::start(pid);
     let start = Instant::now();
     let result = client.query(call.sql(), &[&path_text(archive)?]);
     let seconds = start.elapsed().as_secs_f64();
-    let peak_rss_kb = proc_status_kb(pid, "VmHWM")?;
+    let memory = watch.finish();
     let result_rows = result?;
+    let memory = memory?;
     let errors = match call {
         ValidateCall::ValidateArchive => result_rows
             .iter()
@@ -713,7 +843,7 @@ fn measure_validate(
     drop_database(admin, RUN_DB)?;
     Ok(ValidateRun {
         seconds,
-        peak_rss_kb,
+        memory,
         errors,
     })
 }
@@ -799,11 +929,11 @@ impl SizeResult {
     }
 
     fn peak_rss_mb(&self) -> f64 {
-        median(self.loads.iter().map(|r| kb_to_mb(r.peak_rss_kb)))
+        median(self.loads.iter().map(|r| kb_to_mb(r.memory.rss_kb)))
     }
 
     fn peak_anon_mb(&self) -> f64 {
-        median(self.loads.iter().map(|r| kb_to_mb(r.peak_anon_kb)))
+        median(self.loads.iter().map(|r| kb_to_mb(r.memory.private_kb)))
     }
 
     /// The load whose time is the median (the first of two middles).
@@ -868,7 +998,7 @@ fn bench_size(
                 "load {run}/{}: {:.3} s, peak RSS {:.1} MB, area links {}",
                 options.repeat,
                 load.seconds,
-                kb_to_mb(load.peak_rss_kb),
+                kb_to_mb(load.memory.rss_kb),
                 load.area_links
             ),
         );
@@ -931,7 +1061,7 @@ fn remove_file_if_any(path: &Path) {
 // Report
 // ---------------------------------------------------------------------------------------------
 
-fn print_machine(machine: &Machine, areas: i64, call: ValidateCall, repeat: usize) {
+fn print_machine(machine: &Machine, areas: i64, call: ValidateCall, options: &Options) {
     println!("# sinp-bench");
     println!(
         "machine:    {}, {} cores, {:.1} GiB RAM",
@@ -948,57 +1078,85 @@ fn print_machine(machine: &Machine, areas: i64, call: ValidateCall, repeat: usiz
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     println!("settings:   {}", settings.join(" "));
-    let age = machine
-        .library_modified
-        .and_then(|m| SystemTime::now().duration_since(m).ok())
-        .map_or("?".to_string(), |age| {
-            format!("{:.0}", age.as_secs_f64() / 60.0)
-        });
-    println!(
-        "library:    {}, installed {age} min before this run",
-        machine.library.display()
-    );
+    match &machine.library {
+        Some(library) => println!("library:    {}", library.describe()),
+        None => println!("library:    sinp_import.so not found in the backend's memory map"),
+    }
+    if let Some(options) = &options.server.options {
+        println!("PGOPTIONS:  {options}");
+    }
     println!(
         "archives:   {DATASETS} datasets, {USERS} users, {ORGANISMS} organisms, \
          {ACQUISITION_FRAMEWORKS} acquisition frameworks; area-only rows attached to {COMMUNES} communes"
     );
     println!("target:     {areas} enabled areas (DEP, COM 5 km, M10, M1 grids)");
     println!("validate:   {}", call.describe());
-    println!("repeat:     {repeat} (medians reported)");
+    println!("repeat:     {} (medians reported)", options.repeat);
     println!();
 }
 
+/// Values separated by spaces, with `decimals` decimals.
+fn list(values: impl IntoIterator<Item = f64>, decimals: usize) -> String {
+    values
+        .into_iter()
+        .map(|v| format!("{v:.decimals$}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn print_memory(name: &str, peaks: impl Iterator<Item = PeakMemory> + Clone) {
+    println!(
+        "{name:<19}VmHWM {}  RssAnon {}",
+        list(peaks.clone().map(|m| kb_to_mb(m.rss_kb)), 1),
+        list(peaks.map(|m| kb_to_mb(m.private_kb)), 1)
+    );
+}
+
+/// The NOTICEs of a load and the time from each to the next (the time of the step it announces).
+fn print_steps(load: &LoadRun) {
+    println!("load steps (median run):    at_s   took_s  NOTICE");
+    let mut previous = (0.0, "(call)");
+    for step in &load.steps {
+        println!(
+            "  {:>30.3} {:>8.3}  {}",
+            previous.0,
+            step.at_s - previous.0,
+            previous.1
+        );
+        previous = (step.at_s, step.message.lines().next().unwrap_or_default());
+    }
+    println!(
+        "  {:>30.3} {:>8.3}  {}",
+        previous.0,
+        load.seconds - previous.0,
+        previous.1
+    );
+}
+
 fn print_size_details(r: &SizeResult) {
-    let list = |values: Vec<f64>| -> String {
-        values
-            .iter()
-            .map(|v| format!("{v:.3}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let p = r.parses.first();
+    let parse = r.parses.first();
     println!("## {} rows", r.rows);
     println!(
         "archive: {:.1} MB zipped, synthese.csv {:.1} MB in {} records; {}",
         r.archive_mb,
-        p.map_or(0.0, |p| p.bytes as f64 / 1e6),
-        p.map_or(0, |p| p.records),
+        parse.map_or(0.0, |p| p.bytes as f64 / 1e6),
+        parse.map_or(0, |p| p.records),
         r.manifest.to_json()
     );
     println!(
         "load_archive s:    {}",
-        list(r.loads.iter().map(|l| l.seconds).collect())
+        list(r.loads.iter().map(|l| l.seconds), 3)
     );
     println!(
         "baseline s:        {}  (COPY {} + area links {})",
-        list(r.baselines.iter().map(BaselineRun::total_s).collect()),
-        list(r.baselines.iter().map(|b| b.copy_s).collect()),
-        list(r.baselines.iter().map(|b| b.area_links_s).collect())
+        list(r.baselines.iter().map(BaselineRun::total_s), 3),
+        list(r.baselines.iter().map(|b| b.copy_s), 3),
+        list(r.baselines.iter().map(|b| b.area_links_s), 3)
     );
     let validate_errors: usize = r.validates.iter().map(|v| v.errors).sum();
     println!(
         "validate s:        {}{}",
-        list(r.validates.iter().map(|v| v.seconds).collect()),
+        list(r.validates.iter().map(|v| v.seconds), 3),
         if validate_errors == 0 {
             String::new()
         } else {
@@ -1007,28 +1165,11 @@ fn print_size_details(r: &SizeResult) {
     );
     println!(
         "bare parse s:      {}",
-        list(r.parses.iter().map(|v| v.seconds).collect())
+        list(r.parses.iter().map(|p| p.seconds), 3)
     );
-    println!(
-        "load VmHWM MB:     {}  (RssAnon peak {})",
-        list(r.loads.iter().map(|l| kb_to_mb(l.peak_rss_kb)).collect()),
-        list(r.loads.iter().map(|l| kb_to_mb(l.peak_anon_kb)).collect())
-    );
-    println!(
-        "other VmHWM MB:    baseline {}  validate {}",
-        list(
-            r.baselines
-                .iter()
-                .map(|b| kb_to_mb(b.peak_rss_kb))
-                .collect()
-        ),
-        list(
-            r.validates
-                .iter()
-                .map(|v| kb_to_mb(v.peak_rss_kb))
-                .collect()
-        )
-    );
+    print_memory("load MB:", r.loads.iter().map(|l| l.memory));
+    print_memory("baseline MB:", r.baselines.iter().map(|b| b.memory));
+    print_memory("validate MB:", r.validates.iter().map(|v| v.memory));
     let load = r.median_load();
     let baseline_links = r.baselines.first().map_or(0, |b| b.area_links);
     println!(
@@ -1041,24 +1182,7 @@ fn print_size_details(r: &SizeResult) {
             "  (DIFFERENT)"
         }
     );
-    println!("load steps (median run; each NOTICE and the time until the next one):");
-    let mut previous = (0.0, "(call)".to_string());
-    for step in &load.steps {
-        println!(
-            "  {:>9.3} s  {:>8.3} s  {}",
-            previous.0,
-            step.at_s - previous.0,
-            previous.1
-        );
-        let first_line = step.message.lines().next().unwrap_or_default();
-        previous = (step.at_s, first_line.to_string());
-    }
-    println!(
-        "  {:>9.3} s  {:>8.3} s  {} .. end of load_archive",
-        previous.0,
-        load.seconds - previous.0,
-        previous.1
-    );
+    print_steps(load);
     println!();
 }
 
@@ -1105,10 +1229,22 @@ fn run(options: &Options, admin: &mut Client) -> Result<()> {
     prepare_dir(&options.dir)?;
     drop_bench_databases(admin)?;
     let (call, machine, areas) = build_template(&options.server, admin)?;
-    print_machine(&machine, areas, call, options.repeat);
+    print_machine(&machine, areas, call, options);
+    let replaced = || machine.library.as_ref().is_some_and(Library::replaced);
     let mut results = Vec::new();
     for &rows in &options.rows {
-        let result = bench_size(options, admin, rows, call)?;
+        let result = bench_size(options, admin, rows, call).map_err(|e| {
+            if replaced() {
+                format!(
+                    "{}\n(sinp_import.so was replaced during the run: an install of the extension \
+                     crashes the backends that have it loaded; run again)",
+                    error_chain(e.as_ref())
+                )
+                .into()
+            } else {
+                e
+            }
+        })?;
         print_size_details(&result);
         println!("{}", result.bench_line());
         println!();
@@ -1118,10 +1254,9 @@ fn run(options: &Options, admin: &mut Client) -> Result<()> {
     for result in &results {
         println!("{}", result.bench_line());
     }
-    if modified(&machine.library) != machine.library_modified {
+    if replaced() {
         println!(
-            "WARNING: {} was replaced during the run: these measures mix two builds",
-            machine.library.display()
+            "WARNING: sinp_import.so was replaced during the run: these measures mix two builds"
         );
     }
     Ok(())
@@ -1148,14 +1283,13 @@ fn main() -> ExitCode {
         }
     };
     let outcome = run(&options, &mut admin);
-    // A fresh connection: the server may have restarted during the run.
     drop(admin);
-    let cleanup = options
-        .server
-        .connect("postgres")
-        .and_then(|mut admin| drop_bench_databases(&mut admin));
+    let cleanup = cleanup_databases(&options.server);
     if let Err(e) = cleanup {
-        eprintln!("sinp-bench: cleaning up the sinp_bench_* databases: {e}");
+        eprintln!(
+            "sinp-bench: cleaning up the sinp_bench_* databases: {}",
+            error_chain(e.as_ref())
+        );
     }
     for &rows in &options.rows {
         remove_file_if_any(&copy_file_path(&options.dir, rows));
@@ -1164,8 +1298,24 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("sinp-bench: {e}");
+            eprintln!("sinp-bench: {}", error_chain(e.as_ref()));
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Drops the sinp_bench_* databases on a fresh connection: the server may have restarted during
+/// the run (a crashed backend makes it recover for a few seconds).
+fn cleanup_databases(server: &Server) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        match server.connect("postgres") {
+            Ok(mut admin) => return drop_bench_databases(&mut admin),
+            Err(e) if attempt >= 30 => return Err(e),
+            Err(_) => {
+                attempt += 1;
+                thread::sleep(Duration::from_secs(1));
+            }
         }
     }
 }
@@ -1196,6 +1346,20 @@ mod tests {
             post.contains(predicate),
             "the baseline's area predicate differs from sql/merge.sql's:\n{predicate}"
         );
+    }
+
+    #[test]
+    fn debug_info_is_found_in_a_debug_build() {
+        // Test binaries are built with the dev profile: debug info included.
+        let exe = std::env::current_exe().unwrap();
+        assert!(has_debug_info(&exe).unwrap());
+        assert!(has_debug_info(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("Cargo.toml")
+                .as_path()
+        )
+        .is_err());
+        assert_eq!(le(&[0x34, 0x12, 0, 0], 0, 4), 0x1234);
     }
 
     #[test]
