@@ -10,6 +10,14 @@
 CREATE TEMP TABLE IF NOT EXISTS sinp_written (entity text NOT NULL, id integer NOT NULL, inserted boolean NOT NULL);
 TRUNCATE sinp_written;
 
+-- name: classify
+-- Rows whose key is already in the target are marked before anything is written, so that the
+-- insert below never looks into the table it is filling (a plan that did could rescan it per row).
+UPDATE {stage} AS s
+   SET _exists = true
+  FROM {table} AS t
+ WHERE t.{key} = s.{key};
+
 -- name: upsert
 -- I and U rows: a row whose key exists is updated when the archive's version (meta_update_date)
 -- is newer, or the stored one unknown; a row whose key is absent is inserted (FORMAT.md §7).
@@ -19,6 +27,7 @@ WITH updated AS (
        SET {update_set}
       FROM {source} AS s
      WHERE s._action IN ('I', 'U')
+       AND s._exists
        AND t.{key} = s.{key}
        AND ({newer})
  RETURNING t.{id} AS id
@@ -27,7 +36,7 @@ WITH updated AS (
     SELECT {insert_values}
       FROM {source} AS s
      WHERE s._action IN ('I', 'U')
-       AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = s.{key})
+       AND NOT s._exists
  RETURNING {id} AS id
 )
 INSERT INTO sinp_written (entity, id, inserted)
@@ -260,10 +269,11 @@ SELECT DISTINCT t.id_dataset, (item->>'id_role')::int, (item->>'id_nomenclature_
  CROSS JOIN LATERAL jsonb_array_elements(s._cor_actors_user) AS item;
 
 -- name: post synthese observers
--- Every [uuid] of observers that names a user links the observation to that user.
+-- Every [uuid] of observers that names a user links the observation to that user. Run by batches
+-- of written rows ({batch}), so that the queue of foreign-key checks stays small.
 DELETE FROM gn_synthese.cor_observer_synthese AS c
  USING sinp_written AS w
- WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id;
+ WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id AND {batch};
 INSERT INTO gn_synthese.cor_observer_synthese (id_synthese, id_role)
 SELECT DISTINCT t.id_synthese, r.id_role
   FROM {stage} AS s
@@ -271,14 +281,15 @@ SELECT DISTINCT t.id_synthese, r.id_role
   JOIN sinp_written AS w ON w.entity = 'synthese' AND w.id = t.id_synthese
  CROSS JOIN LATERAL unnest(s._observer_uuids) AS o(uuid_role)
   JOIN utilisateurs.t_roles AS r ON r.uuid_role = o.uuid_role
- WHERE s._observer_uuids IS NOT NULL;
+ WHERE s._observer_uuids IS NOT NULL AND {batch};
 
 -- name: post synthese areas
 -- The work of tri_insert_cor_area_synthese / tri_update_cor_area_synthese, done once: every
 -- enabled area the local geometry intersects (for shapes other than points: not only touches).
+-- By batches of written rows, like the observers.
 DELETE FROM gn_synthese.cor_area_synthese AS c
  USING sinp_written AS w
- WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id;
+ WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id AND {batch};
 INSERT INTO gn_synthese.cor_area_synthese (id_synthese, id_area)
 SELECT t.id_synthese, a.id_area
   FROM sinp_written AS w
@@ -288,4 +299,4 @@ SELECT t.id_synthese, a.id_area
    AND public.ST_Intersects(a.geom, t.the_geom_local)
    AND (public.GeometryType(t.the_geom_local) IN ('POINT', 'MULTIPOINT')
         OR NOT public.ST_Touches(a.geom, t.the_geom_local))
- WHERE w.entity = 'synthese';
+ WHERE w.entity = 'synthese' AND {batch};

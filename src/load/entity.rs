@@ -309,12 +309,24 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
         ],
     );
     super::progress(&format!("writing {}", entity.name));
+    let classify = render(
+        statement("classify").expect("sql/merge.sql has classify"),
+        &[("stage", &stage), ("table", &table), ("key", &key)],
+    );
+    Spi::run(&classify).map_err(spi_error)?;
     Spi::run(&upsert).map_err(spi_error)?;
 
     let vars = [("stage", stage.as_str()), ("entity", entity.name)];
     for (words, body) in statements_for("post", entity.name) {
         super::progress(&format!("{} of {}", words.join(" "), entity.name));
-        Spi::run(&render(body, &vars)).map_err(spi_error)?;
+        let body = render(body, &vars);
+        if !body.contains("{batch}") {
+            Spi::run(&body).map_err(spi_error)?;
+            continue;
+        }
+        for batch in written_batches(entity.name)? {
+            Spi::run(&render(&body, &[("batch", &batch)])).map_err(spi_error)?;
+        }
     }
     for (words, body) in statements_for("links", entity.name) {
         // Link rows are replaced only when the file has the column.
@@ -352,6 +364,72 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     staged.counts.updated = updated;
     staged.counts.unchanged = upserts - inserted - updated;
     Ok(())
+}
+
+/// For a validation, which writes nothing to the targets: the keys of the staged rows become
+/// findable by the entities that link to them, as if they had been written.
+pub fn register_staged_keys(ctx: &mut LoadContext, staged: &StagedEntity) -> LoadResult<()> {
+    let entity = staged.entity;
+    let Some((kind, legacy_field)) = entity.linked_as else {
+        return Ok(());
+    };
+    let legacy = entity
+        .field(legacy_field)
+        .and_then(|f| f.target_column())
+        .map(quote_ident)
+        .unwrap_or_else(|| "NULL".to_string());
+    let key = quote_ident(entity.key_column());
+    let stage = stage_table(entity);
+    let keys: Vec<(Option<String>, Option<String>)> = Spi::connect(|client| {
+        let rows = client
+            .select(
+                &format!("SELECT {key}::text, {legacy}::text FROM {stage} WHERE _action <> 'D'"),
+                None,
+                &[],
+            )
+            .map_err(spi_error)?;
+        rows.map(|r| {
+            Ok((
+                r.get::<String>(1).map_err(spi_error)?,
+                r.get::<String>(2).map_err(spi_error)?,
+            ))
+        })
+        .collect::<LoadResult<Vec<_>>>()
+    })?;
+    for (key, name) in keys {
+        ctx.resolver
+            .stage_key(kind, key.as_deref(), name.as_deref());
+    }
+    Ok(())
+}
+
+/// Rows written per statement of the post-work: bounds the queue of foreign-key checks an
+/// INSERT keeps until its end (about 35 bytes per link row).
+const POST_BATCH: i64 = 50_000;
+
+/// `w.id BETWEEN a AND b` conditions covering the ids this load wrote for the entity.
+fn written_batches(entity: &str) -> LoadResult<Vec<String>> {
+    let (low, high) = Spi::connect(|client| {
+        let row = client
+            .select(
+                "SELECT min(id)::bigint, max(id)::bigint FROM sinp_written WHERE entity = $1",
+                None,
+                &[entity.into()],
+            )
+            .map_err(spi_error)?
+            .first();
+        Ok::<_, LoadError>((
+            row.get::<i64>(1).map_err(spi_error)?,
+            row.get::<i64>(2).map_err(spi_error)?,
+        ))
+    })?;
+    let (Some(low), Some(high)) = (low, high) else {
+        return Ok(vec!["true".to_string()]);
+    };
+    Ok((low..=high)
+        .step_by(POST_BATCH as usize)
+        .map(|from| format!("w.id BETWEEN {from} AND {}", from + POST_BATCH - 1))
+        .collect())
 }
 
 /// Applies the D rows of a staged entity (called in reverse entity order).

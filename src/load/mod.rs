@@ -332,7 +332,7 @@ pub fn validate_archive(input: ArchiveInput, archive_name: &str) -> LoadResult<V
     let outcome = subxact::run(
         || {
             if !archive_failed {
-                apply(&mut ctx, &mut archive, &present)?;
+                apply(&mut ctx, &mut archive, &present, Apply::CheckOnly)?;
             }
             Ok(())
         },
@@ -411,7 +411,7 @@ pub fn load_archive(
                     .collect();
                 return Ok((counts, true));
             }
-            let counts = apply(&mut ctx, &mut archive, &present)?;
+            let counts = apply(&mut ctx, &mut archive, &present, Apply::Write)?;
             Ok((counts, ctx.problems.iter().any(Problem::is_error)))
         },
         |result: &LoadResult<(Vec<EntityCounts>, bool)>| match result {
@@ -445,14 +445,25 @@ pub fn load_archive(
     })
 }
 
-/// Stages and merges every entity in order, then applies the deletes in reverse order.
+/// Whether the staged rows are written to the targets (a load, a dry run) or only checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Apply {
+    Write,
+    CheckOnly,
+}
+
+/// Stages (and, to write, merges) every entity in order, then applies the deletes in reverse order.
 fn apply(
     ctx: &mut LoadContext,
     archive: &mut Archive,
     present: &[&'static Entity],
+    how: Apply,
 ) -> LoadResult<Vec<EntityCounts>> {
     resolver::load_nomenclatures(&mut ctx.resolver)?;
-    let disabled = triggers::disable()?;
+    let disabled = match how {
+        Apply::Write => Some(triggers::disable()?),
+        Apply::CheckOnly => None,
+    };
     Spi::run(sql::statement("written").expect("sql/merge.sql has written")).map_err(spi_error)?;
     let mut staged_entities = Vec::new();
     let mut counts = Vec::new();
@@ -470,7 +481,10 @@ fn apply(
         match staged {
             Some(mut staged) => {
                 entity::set_aside_invalid(ctx, &mut staged)?;
-                entity::merge(ctx, &mut staged)?;
+                match how {
+                    Apply::Write => entity::merge(ctx, &mut staged)?,
+                    Apply::CheckOnly => entity::register_staged_keys(ctx, &staged)?,
+                }
                 staged_entities.push(staged);
             }
             // The file's header is unusable: reported, nothing of it staged.
@@ -480,10 +494,12 @@ fn apply(
             }),
         }
     }
-    for staged in staged_entities.iter_mut().rev() {
-        entity::delete(staged)?;
+    if let Some(disabled) = disabled {
+        for staged in staged_entities.iter_mut().rev() {
+            entity::delete(staged)?;
+        }
+        disabled.enable()?;
     }
-    disabled.enable()?;
     for staged in &staged_entities {
         entity::drop_stage(staged.entity)?;
     }

@@ -123,8 +123,9 @@ impl StagingLayout {
             .iter()
             .map(|c| format!("{} {}", quote_ident(&c.name), c.sql_type))
             .collect();
+        // _exists: the key is already in the target (set by sql/merge.sql's classify).
         format!(
-            "CREATE TEMP TABLE {table} ({}) WITH (autovacuum_enabled = off)",
+            "CREATE TEMP TABLE {table} ({}, _exists boolean NOT NULL DEFAULT false) WITH (autovacuum_enabled = off)",
             columns.join(", ")
         )
     }

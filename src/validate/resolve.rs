@@ -43,7 +43,12 @@ pub struct Resolver {
     /// Keys (lowercase) and legacy keys of rows this archive sent but that were rejected: a link
     /// to one of them is NO_PARENT_ENTITY, not "not found".
     pub rejected: HashMap<LinkKind, HashSet<String>>,
+    /// Rows of this archive staged but not written (a validation): findable, with no real id.
+    pub staged: HashMap<LinkKind, KeyedIds>,
 }
+
+/// The id given to links to staged-only rows (a validation writes nothing, so ids are unknown).
+pub const STAGED_ONLY_ID: i32 = -1;
 
 impl Resolver {
     pub fn nomenclature(&self, nomenclature_type: &str, code: &str) -> ValueResult<i32> {
@@ -85,10 +90,15 @@ impl Resolver {
             ),
             LinkKind::Dataset => (&self.datasets, "DATASET_NOT_FOUND", "dataset"),
         };
+        let staged = self.staged.get(&kind);
         let found = match kind {
             // A source is only ever named.
-            LinkKind::Source => ids.by_name.get(text).copied(),
-            _ => ids.find(text),
+            LinkKind::Source => ids
+                .by_name
+                .get(text)
+                .or_else(|| staged.and_then(|s| s.by_name.get(text)))
+                .copied(),
+            _ => ids.find(text).or_else(|| staged.and_then(|s| s.find(text))),
         };
         found.ok_or_else(|| {
             if self.was_rejected(kind, text) {
@@ -103,6 +113,17 @@ impl Resolver {
                 )
             }
         })
+    }
+
+    /// Makes a staged row findable by its key and legacy key.
+    pub fn stage_key(&mut self, kind: LinkKind, key: Option<&str>, name: Option<&str>) {
+        let ids = self.staged.entry(kind).or_default();
+        if let Some(id) = key.and_then(|k| Uuid::try_parse(k).ok()) {
+            ids.by_uuid.insert(id, STAGED_ONLY_ID);
+        }
+        if let Some(name) = name.or(if kind == LinkKind::Source { key } else { None }) {
+            ids.by_name.insert(name.to_string(), STAGED_ONLY_ID);
+        }
     }
 
     pub fn reject(&mut self, kind: LinkKind, key: &str) {
@@ -120,12 +141,18 @@ impl Resolver {
 
     /// An actor user: by UUID or identifier.
     pub fn actor_user(&self, text: &str) -> ValueResult<i32> {
-        self.users.find(text).ok_or_else(|| {
-            ValueError::new(
-                "USER_NOT_FOUND",
-                format!("no user \"{text}\" (UUID or identifier) in the archive or the database"),
-            )
-        })
+        let staged = self.staged.get(&LinkKind::User);
+        self.users
+            .find(text)
+            .or_else(|| staged.and_then(|s| s.find(text)))
+            .ok_or_else(|| {
+                ValueError::new(
+                    "USER_NOT_FOUND",
+                    format!(
+                        "no user \"{text}\" (UUID or identifier) in the archive or the database"
+                    ),
+                )
+            })
     }
 }
 
