@@ -35,9 +35,16 @@ deps:
 	  cargo pgrx init --pg$(PG_MAJOR) $(PG_CONFIG); \
 	fi
 
-## install: release build installed into the system PostgreSQL
+## install: release build installed into the system PostgreSQL. The library is replaced by a
+## rename, never overwritten in place: backends that have the old one loaded keep running.
+PKG_DIR := target/release/sinp_import-pg$(PG_MAJOR)
 install: deps
-	cargo pgrx install --release --pg-config $(PG_CONFIG)
+	cargo pgrx package --pg-config $(PG_CONFIG)
+	@libdir=$$($(PG_CONFIG) --pkglibdir); sharedir=$$($(PG_CONFIG) --sharedir); \
+	install -m 755 $(PKG_DIR)$$libdir/sinp_import.so $$libdir/.sinp_import.so.new && \
+	mv -f $$libdir/.sinp_import.so.new $$libdir/sinp_import.so && \
+	install -m 644 $(PKG_DIR)$$sharedir/extension/sinp_import* $$sharedir/extension/ && \
+	echo "installed $$libdir/sinp_import.so and $$sharedir/extension/sinp_import*"
 
 ## cluster: the system cluster, started if down
 cluster: deps

@@ -7,7 +7,9 @@
 -- pg_temp.sinp_written lists the target rows this load inserted or updated, for the post-work.
 
 -- name: written
+-- Indexed: the post-work reads it by batches of ids.
 CREATE TEMP TABLE IF NOT EXISTS sinp_written (entity text NOT NULL, id integer NOT NULL, inserted boolean NOT NULL);
+CREATE INDEX IF NOT EXISTS sinp_written_entity_id ON sinp_written (entity, id);
 TRUNCATE sinp_written;
 
 -- name: classify
@@ -290,13 +292,19 @@ SELECT DISTINCT t.id_synthese, r.id_role
 DELETE FROM gn_synthese.cor_area_synthese AS c
  USING sinp_written AS w
  WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id AND {batch};
+-- For each written observation, the areas found through the GiST index of l_areas.geom (OFFSET 0
+-- keeps that plan: the planner may not turn it into a scan of the areas).
 INSERT INTO gn_synthese.cor_area_synthese (id_synthese, id_area)
 SELECT t.id_synthese, a.id_area
   FROM sinp_written AS w
   JOIN gn_synthese.synthese AS t ON t.id_synthese = w.id
-  JOIN ref_geo.l_areas AS a
-    ON a.enable
-   AND public.ST_Intersects(a.geom, t.the_geom_local)
-   AND (public.GeometryType(t.the_geom_local) IN ('POINT', 'MULTIPOINT')
-        OR NOT public.ST_Touches(a.geom, t.the_geom_local))
+ CROSS JOIN LATERAL (
+       SELECT a.id_area
+         FROM ref_geo.l_areas AS a
+        WHERE a.enable
+          AND public.ST_Intersects(a.geom, t.the_geom_local)
+          AND (public.GeometryType(t.the_geom_local) IN ('POINT', 'MULTIPOINT')
+               OR NOT public.ST_Touches(a.geom, t.the_geom_local))
+       OFFSET 0
+       ) AS a
  WHERE w.entity = 'synthese' AND {batch};

@@ -128,7 +128,9 @@ pub fn stage<R: Read>(
             .in_column("geom"),
         );
     }
-    Spi::run(&format!("ANALYZE {stage}")).map_err(spi_error)?;
+    // The key is looked up per batch by the post-work, and the planner needs the row counts.
+    let key = quote_ident(entity.key_column());
+    Spi::run(&format!("CREATE INDEX ON {stage} ({key}); ANALYZE {stage}")).map_err(spi_error)?;
     super::progress(&format!(
         "{staged} rows of {} staged, checking them",
         entity.file
@@ -315,6 +317,7 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     );
     Spi::run(&classify).map_err(spi_error)?;
     Spi::run(&upsert).map_err(spi_error)?;
+    Spi::run("ANALYZE sinp_written").map_err(spi_error)?;
 
     let vars = [("stage", stage.as_str()), ("entity", entity.name)];
     for (words, body) in statements_for("post", entity.name) {
