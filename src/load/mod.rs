@@ -460,6 +460,12 @@ fn apply(
     how: Apply,
 ) -> LoadResult<Vec<EntityCounts>> {
     resolver::load_nomenclatures(&mut ctx.resolver)?;
+    // JIT compiles the large statements for nothing: 5 % of a load's time in the profile
+    // (docs/benchmarks.md). The caller's setting comes back at the end of the load.
+    let caller_jit = Spi::get_one::<String>("SELECT current_setting('jit')")
+        .map_err(spi_error)?
+        .unwrap_or_else(|| "on".to_string());
+    Spi::run("SELECT set_config('jit', 'off', true)").map_err(spi_error)?;
     let disabled = match how {
         Apply::Write => Some(triggers::disable()?),
         Apply::CheckOnly => None,
@@ -503,6 +509,11 @@ fn apply(
     for staged in &staged_entities {
         entity::drop_stage(staged.entity)?;
     }
+    Spi::run_with_args(
+        "SELECT set_config('jit', $1, true)",
+        &[caller_jit.as_str().into()],
+    )
+    .map_err(spi_error)?;
     counts.extend(staged_entities.into_iter().map(|s| s.counts));
     // Results in processing order.
     counts.sort_by_key(|c| ENTITIES.iter().position(|e| e.name == c.entity));

@@ -186,7 +186,10 @@ mod tests {
             let mut cursor = std::io::Cursor::new(Vec::new());
             sinp_bench::write_synthetic_archive(&opts, &mut cursor).unwrap()
         };
+        Spi::run("SET LOCAL jit = on").unwrap();
         let result = load_bytes(&archive, "2020-08-26_sinp_paca_test.zip", "strict", false);
+        // The load turns JIT off for its own statements only.
+        assert_eq!(text("SELECT current_setting('jit')").as_deref(), Some("on"));
         let entities: Vec<&str> = result.iter().map(|r| r.1.as_str()).collect();
         assert_eq!(
             entities,
