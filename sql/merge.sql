@@ -7,9 +7,15 @@
 -- pg_temp.sinp_written lists the target rows this load inserted or updated, for the post-work.
 
 -- name: written
--- Indexed: the post-work reads it by batches of ids.
-CREATE TEMP TABLE IF NOT EXISTS sinp_written (entity text NOT NULL, id integer NOT NULL, inserted boolean NOT NULL);
-CREATE INDEX IF NOT EXISTS sinp_written_entity_id ON sinp_written (entity, id);
+-- Indexed: the post-work reads it by batches of ids. Created once per session, silently.
+DO $$
+BEGIN
+    IF to_regclass('pg_temp.sinp_written') IS NULL THEN
+        CREATE TEMP TABLE sinp_written (entity text NOT NULL, id integer NOT NULL, inserted boolean NOT NULL);
+        CREATE INDEX sinp_written_entity_id ON sinp_written (entity, id);
+    END IF;
+END
+$$;
 TRUNCATE sinp_written;
 
 -- name: classify

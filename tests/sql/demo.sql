@@ -1,6 +1,8 @@
 -- make demo: run by psql on a fresh database; :archives is the folder of the sample archives.
 \set QUIET on
 \pset footer off
+-- Loads report their steps as NOTICEs; the demo shows only the WARNING that summarises problems.
+SET client_min_messages = warning;
 CREATE EXTENSION sinp_import CASCADE;
 \echo
 \echo '== 1. A GeoNature-compatible target (the database has no GeoNature)'
