@@ -277,19 +277,32 @@ SELECT DISTINCT t.id_dataset, (item->>'id_role')::int, (item->>'id_nomenclature_
  CROSS JOIN LATERAL jsonb_array_elements(s._cor_actors_user) AS item;
 
 -- name: post synthese observers
--- Every [uuid] of observers that names a user links the observation to that user. Run by batches
--- of written rows ({batch}), so that the queue of foreign-key checks stays small.
+-- Every [uuid] of observers that names a user links the observation to that user. The links of
+-- updated observations are replaced (a delete queues no foreign-key checks: one statement).
 DELETE FROM gn_synthese.cor_observer_synthese AS c
  USING sinp_written AS w
- WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id AND {batch};
+ WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id;
+
+-- name: post synthese observer links
+-- By batches of the staging table's pages (a TID range each), read in their physical
+-- order, so that the queue of foreign-key checks stays small and no batch reads the staging
+-- table at random (a TEMP table larger than temp_buffers is read from disk). Inserted rows got
+-- their ids in that same order, so the lookups of sinp_written follow it too. The observation is
+-- found by its key (OFFSET 0 keeps the index lookup: a hash join would read the whole synthese
+-- table once per batch).
 INSERT INTO gn_synthese.cor_observer_synthese (id_synthese, id_role)
 SELECT DISTINCT t.id_synthese, r.id_role
   FROM {stage} AS s
-  JOIN gn_synthese.synthese AS t ON t.unique_id_sinp = s.unique_id_sinp
-  JOIN sinp_written AS w ON w.entity = 'synthese' AND w.id = t.id_synthese
+ CROSS JOIN LATERAL (
+       SELECT t.id_synthese
+         FROM gn_synthese.synthese AS t
+        WHERE t.unique_id_sinp = s.unique_id_sinp
+          AND EXISTS (SELECT 1 FROM sinp_written AS w WHERE w.entity = 'synthese' AND w.id = t.id_synthese)
+       OFFSET 0
+       ) AS t
  CROSS JOIN LATERAL unnest(s._observer_uuids) AS o(uuid_role)
   JOIN utilisateurs.t_roles AS r ON r.uuid_role = o.uuid_role
- WHERE s._observer_uuids IS NOT NULL AND {batch};
+ WHERE s._observer_uuids IS NOT NULL AND s._action IN ('I', 'U') AND {stage_batch};
 
 -- name: post synthese areas
 -- The work of tri_insert_cor_area_synthese / tri_update_cor_area_synthese, done once: every
@@ -298,19 +311,28 @@ SELECT DISTINCT t.id_synthese, r.id_role
 DELETE FROM gn_synthese.cor_area_synthese AS c
  USING sinp_written AS w
  WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id AND {batch};
--- For each written observation, the areas found through the GiST index of l_areas.geom (OFFSET 0
--- keeps that plan: the planner may not turn it into a scan of the areas).
+-- Observations sharing a geometry (the same site, the same attached commune) are grouped, so that
+-- the areas of each distinct geometry are computed once (written ids read by primary key, as for
+-- the observers): for each, the candidates come from the
+-- GiST index of l_areas.geom (OFFSET 0 keeps that plan: the planner may not turn it into a scan
+-- of the areas). Geometry equality is exact (same coordinates, same order, same SRID).
 INSERT INTO gn_synthese.cor_area_synthese (id_synthese, id_area)
-SELECT t.id_synthese, a.id_area
-  FROM sinp_written AS w
-  JOIN gn_synthese.synthese AS t ON t.id_synthese = w.id
+SELECT o.id_synthese, a.id_area
+  FROM (SELECT t.the_geom_local AS geom, array_agg(t.id_synthese) AS ids
+          FROM sinp_written AS w
+         CROSS JOIN LATERAL (
+               SELECT t.id_synthese, t.the_geom_local FROM gn_synthese.synthese AS t
+                WHERE t.id_synthese = w.id AND t.the_geom_local IS NOT NULL OFFSET 0
+               ) AS t
+         WHERE w.entity = 'synthese' AND {batch}
+         GROUP BY t.the_geom_local) AS g
  CROSS JOIN LATERAL (
        SELECT a.id_area
          FROM ref_geo.l_areas AS a
         WHERE a.enable
-          AND public.ST_Intersects(a.geom, t.the_geom_local)
-          AND (public.GeometryType(t.the_geom_local) IN ('POINT', 'MULTIPOINT')
-               OR NOT public.ST_Touches(a.geom, t.the_geom_local))
+          AND public.ST_Intersects(a.geom, g.geom)
+          AND (public.GeometryType(g.geom) IN ('POINT', 'MULTIPOINT')
+               OR NOT public.ST_Touches(a.geom, g.geom))
        OFFSET 0
        ) AS a
- WHERE w.entity = 'synthese' AND {batch};
+ CROSS JOIN LATERAL unnest(g.ids) AS o(id_synthese);

@@ -106,6 +106,20 @@ else
   echo "FAIL - the load was not cancelled: $cancelled"; failures=$((failures + 1))
 fi
 check "targets identical after a cancelled load" $DB_PATH "$fingerprint" "$before"
+# Cancelled while synthese.csv is being read on the staging thread and COPYed by the backend: the
+# thread stops, the backend lives on, in the same session.
+for timeout in 150ms 250ms 350ms; do
+  cancelled=$(psql_db $DB_PATH -v ON_ERROR_STOP=0 -c "SET statement_timeout = '$timeout'" \
+    -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-28_sinp_paca_big.zip')" \
+    -c "RESET statement_timeout" -c "SELECT 'alive after ' || current_setting('statement_timeout')" 2>&1 || true)
+  checks=$((checks + 1))
+  if grep -q "canceling statement due to statement timeout" <<<"$cancelled" && grep -q "^alive after 0" <<<"$cancelled"; then
+    echo "ok   - cancelled after $timeout, the session goes on"
+  else
+    echo "FAIL - cancel after $timeout: $cancelled"; failures=$((failures + 1))
+  fi
+done
+check "targets identical after cancelled reads" $DB_PATH "$fingerprint" "$before"
 check "managed triggers enabled after a cancelled load" $DB_PATH \
   "SELECT count(*) FROM pg_trigger t JOIN sinp_import.managed_triggers m ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name WHERE t.tgenabled <> 'O'" "0"
 

@@ -1,14 +1,19 @@
--- The baseline's area links (sinp-bench): the insert of sql/merge.sql's "post synthese areas", with
--- the same per-observation probe of the areas' GiST index, over every row of bench_synthese.
+-- The baseline's area links (sinp-bench): the insert of sql/merge.sql's "post synthese areas",
+-- with the same grouping of identical geometries and the same probe of the areas' GiST index per
+-- distinct geometry, over every row of bench_synthese.
 INSERT INTO public.bench_cor_area_synthese (id_synthese, id_area)
-SELECT t.id_synthese, a.id_area
-  FROM public.bench_synthese AS t
+SELECT o.id_synthese, a.id_area
+  FROM (SELECT t.the_geom_local AS geom, array_agg(t.id_synthese) AS ids
+          FROM public.bench_synthese AS t
+         WHERE t.the_geom_local IS NOT NULL
+         GROUP BY t.the_geom_local) AS g
  CROSS JOIN LATERAL (
        SELECT a.id_area
          FROM ref_geo.l_areas AS a
         WHERE a.enable
-          AND public.ST_Intersects(a.geom, t.the_geom_local)
-          AND (public.GeometryType(t.the_geom_local) IN ('POINT', 'MULTIPOINT')
-               OR NOT public.ST_Touches(a.geom, t.the_geom_local))
+          AND public.ST_Intersects(a.geom, g.geom)
+          AND (public.GeometryType(g.geom) IN ('POINT', 'MULTIPOINT')
+               OR NOT public.ST_Touches(a.geom, g.geom))
        OFFSET 0
        ) AS a
+ CROSS JOIN LATERAL unnest(g.ids) AS o(id_synthese);

@@ -8,9 +8,8 @@ pub mod tarball;
 pub use meta::{parse_meta, MetaArchive};
 pub use name::{parse_archive_name, ArchiveName};
 
-use std::cell::RefCell;
 use std::io::{Read, Seek};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{LoadError, LoadResult};
 
@@ -20,8 +19,17 @@ pub const SYNTHESE_FILE: &str = "synthese.csv";
 pub const ADDITIONAL_DATA_FILES: [&str; 2] = ["meta_additional_data.csv", "additional_data.csv"];
 
 /// Anything a ZIP can be read from.
-pub trait ReadSeek: Read + Seek {}
-impl<T: Read + Seek> ReadSeek for T {}
+/// Send: the entity files are read on the staging thread while the backend runs COPY.
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// The archive's shared counters are only touched by one thread at a time; a poisoned lock still
+/// holds a consistent value.
+pub fn locked<T>(value: &Mutex<T>) -> MutexGuard<'_, T> {
+    value
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// The container kinds, told apart by their first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +75,7 @@ impl Default for Limits {
 }
 
 /// The first limit broken while reading, kept for the caller (a read error alone loses it).
-pub type Tripwire = Rc<RefCell<Option<LoadError>>>;
+pub type Tripwire = Arc<Mutex<Option<LoadError>>>;
 
 enum Inner<'a> {
     Zip(zip::ZipArchive<Box<dyn ReadSeek + 'a>>),
@@ -82,12 +90,12 @@ pub struct Archive<'a> {
     members: Vec<(String, usize)>,
     limits: Limits,
     /// Uncompressed bytes still allowed for the whole archive.
-    budget: Rc<RefCell<u64>>,
+    budget: Arc<Mutex<u64>>,
     tripwire: Tripwire,
 }
 
 /// The reader of one member.
-pub type MemberReader<'z> = Guarded<Box<dyn Read + 'z>>;
+pub type MemberReader<'z> = Guarded<Box<dyn Read + Send + 'z>>;
 
 /// A member's reader that stops at the limits.
 pub struct Guarded<R> {
@@ -95,7 +103,7 @@ pub struct Guarded<R> {
     member: String,
     /// Bytes this member may still produce.
     remaining: u64,
-    budget: Rc<RefCell<u64>>,
+    budget: Arc<Mutex<u64>>,
     tripwire: Tripwire,
     limit_text: String,
 }
@@ -103,7 +111,7 @@ pub struct Guarded<R> {
 impl<R: Read> Read for Guarded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)? as u64;
-        let mut budget = self.budget.borrow_mut();
+        let mut budget = locked(&self.budget);
         if n > self.remaining || n > *budget {
             let error = LoadError::LimitExceeded {
                 what: format!(
@@ -112,7 +120,7 @@ impl<R: Read> Read for Guarded<R> {
                 ),
                 setting: "sinp_import.max_member_size / sinp_import.max_archive_size",
             };
-            self.tripwire.borrow_mut().get_or_insert(error);
+            locked(&self.tripwire).get_or_insert(error);
             return Err(std::io::Error::other("archive limit exceeded"));
         }
         self.remaining -= n;
@@ -181,14 +189,14 @@ impl<'a> Archive<'a> {
             inner,
             members: member_index(names),
             limits,
-            budget: Rc::new(RefCell::new(limits.max_total_bytes)),
-            tripwire: Rc::default(),
+            budget: Arc::new(Mutex::new(limits.max_total_bytes)),
+            tripwire: Arc::default(),
         })
     }
 
     /// Where a limit broken while reading is recorded.
     pub fn tripwire(&self) -> Tripwire {
-        Rc::clone(&self.tripwire)
+        Arc::clone(&self.tripwire)
     }
 
     pub fn name(&self) -> &str {
@@ -213,7 +221,7 @@ impl<'a> Archive<'a> {
             name: self.name.clone(),
             detail: format!("Member {member} is unreadable: {e}."),
         };
-        let (reader, declared): (Box<dyn Read + '_>, u64) = match &mut self.inner {
+        let (reader, declared): (Box<dyn Read + Send + '_>, u64) = match &mut self.inner {
             Inner::Zip(zip) => {
                 let file = zip.by_index(index).map_err(|e| unreadable(&e))?;
                 let size = file.size();
@@ -229,8 +237,8 @@ impl<'a> Archive<'a> {
             inner: reader,
             member: member.to_string(),
             remaining: allowed,
-            budget: Rc::clone(&self.budget),
-            tripwire: Rc::clone(&self.tripwire),
+            budget: Arc::clone(&self.budget),
+            tripwire: Arc::clone(&self.tripwire),
             limit_text: mib(allowed),
         }))
     }
@@ -244,7 +252,7 @@ impl<'a> Archive<'a> {
         let mut bytes = Vec::new();
         let read = reader.by_ref().take(1 << 20).read_to_end(&mut bytes);
         drop(reader);
-        if let Some(limit) = self.tripwire.borrow_mut().take() {
+        if let Some(limit) = locked(&self.tripwire).take() {
             return Err(limit);
         }
         // The archive file was read: a failure here is a corrupt member, not the server's disk.
@@ -458,7 +466,7 @@ mod tests {
         };
         let mut a =
             Archive::open("x.zip", Box::new(Cursor::new(bytes)), Limits::default()).unwrap();
-        a.budget = Rc::new(RefCell::new(limits.max_total_bytes));
+        a.budget = Arc::new(Mutex::new(limits.max_total_bytes));
         let tripwire = a.tripwire();
         let mut text = String::new();
         let result = a
@@ -467,7 +475,7 @@ mod tests {
             .unwrap()
             .read_to_string(&mut text);
         assert!(result.is_err());
-        let e = tripwire.borrow_mut().take().unwrap();
+        let e = locked(&tripwire).take().unwrap();
         assert_eq!(e.sqlstate().code(), "54000");
     }
 

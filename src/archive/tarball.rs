@@ -33,7 +33,10 @@ pub struct TarArchive<'a> {
     pub members: Vec<TarMember>,
 }
 
-fn decompressor<'r>(compression: Compression, input: &'r mut dyn ReadSeek) -> Box<dyn Read + 'r> {
+fn decompressor<'r>(
+    compression: Compression,
+    input: &'r mut dyn ReadSeek,
+) -> Box<dyn Read + Send + 'r> {
     match compression {
         Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(input)),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
@@ -112,7 +115,7 @@ impl<'a> TarArchive<'a> {
     }
 
     /// The member's bytes, from memory or streamed from a second decompression.
-    pub fn open_member(&mut self, index: usize) -> std::io::Result<Box<dyn Read + '_>> {
+    pub fn open_member(&mut self, index: usize) -> std::io::Result<Box<dyn Read + Send + '_>> {
         let member = &self.members[index];
         if let Some(data) = &member.data {
             return Ok(Box::new(data.as_slice()));

@@ -710,6 +710,104 @@ mod tests {
         assert_eq!(targets_fingerprint(), before);
     }
 
+    /// An update replaces the links of the rows it updates, and only of those: an observation
+    /// whose version is not newer keeps its observers and areas.
+    #[pg_test]
+    fn an_update_replaces_the_links_of_updated_rows_only() {
+        use corpus::{MiniArchive, OBS, USER};
+        const USER2: &str = "d3cbb358-9048-4d57-b8db-ae9c2a48ae1e";
+        setup_target();
+        let versioned = |archive: MiniArchive, dates: [&str; 3]| {
+            archive.edit("synthese.csv", |records| {
+                records[0].push("meta_update_date".to_string());
+                for (row, date) in records[1..].iter_mut().zip(dates) {
+                    row.push(date.to_string());
+                }
+            })
+        };
+        let first = versioned(MiniArchive::valid(), ["2020-02-12 14:04:42"; 3]);
+        load_bytes(
+            &first.zip(),
+            "2020-08-26_sinp_paca_first.zip",
+            "strict",
+            false,
+        );
+        let observers = |i: usize| {
+            text(&format!(
+                "SELECT string_agg(r.uuid_role::text, ',' ORDER BY r.uuid_role)
+                   FROM gn_synthese.synthese AS s
+                   JOIN gn_synthese.cor_observer_synthese USING (id_synthese)
+                   JOIN utilisateurs.t_roles AS r USING (id_role)
+                  WHERE s.unique_id_sinp = '{}'",
+                OBS[i]
+            ))
+        };
+        let areas = |i: usize| {
+            text(&format!(
+                "SELECT string_agg(a.area_code, ',' ORDER BY a.area_code)
+                   FROM gn_synthese.synthese AS s
+                   JOIN gn_synthese.cor_area_synthese USING (id_synthese)
+                   JOIN ref_geo.l_areas AS a USING (id_area)
+                  WHERE s.unique_id_sinp = '{}'",
+                OBS[i]
+            ))
+        };
+        assert_eq!(observers(0).as_deref(), Some(USER));
+        let areas_before = [areas(0), areas(1), areas(2)];
+        assert_eq!(areas_before[0].as_deref(), Some("05,05061,10kmL93E95N640"));
+
+        // Row 0 is newer: new observer, moved out of the commune into another 10 km cell. Row 1
+        // is not newer: its new observer is ignored. Row 2 is not sent.
+        let second = versioned(
+            MiniArchive::valid(),
+            [
+                "2021-03-01 00:00:00",
+                "2020-02-12 14:04:42",
+                "2020-02-12 14:04:42",
+            ],
+        )
+        .edit("user.csv", |records| {
+            let mut user2 = records[1].clone();
+            user2[0] = USER2.to_string();
+            user2[1] = "rjane".to_string();
+            user2[2] = "Roe".to_string();
+            records.push(user2);
+        })
+        .edit("synthese.csv", |records| {
+            let column = |name: &str| records[0].iter().position(|c| c == name).unwrap();
+            let (geom, observers, action) = (
+                column("geom"),
+                column("observers"),
+                column("meta_last_action"),
+            );
+            records[1][geom] = "SRID=2154;POINT(975000 6405000)".to_string();
+            records[1][observers] = format!("ROE Jane [{USER2}]");
+            records[1][action] = "U".to_string();
+            records[2][observers] = format!("ROE Jane [{USER2}]");
+            records[2][action] = "U".to_string();
+            records.truncate(3);
+        });
+        let result = load_bytes(
+            &second.zip(),
+            "2021-03-02_sinp_paca_second.zip",
+            "strict",
+            false,
+        );
+        let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
+        assert_eq!(
+            (synthese.2, synthese.3, synthese.5),
+            (0, 1, 1),
+            "{result:?}"
+        );
+
+        assert_eq!(observers(0).as_deref(), Some(USER2));
+        assert_eq!(observers(1).as_deref(), Some(USER));
+        assert_eq!(observers(2).as_deref(), Some(USER));
+        assert_eq!(areas(0).as_deref(), Some("05,10kmL93E97N640"));
+        assert_eq!(areas(1), areas_before[1]);
+        assert_eq!(areas(2), areas_before[2]);
+    }
+
     #[pg_test(error = "archive file \"/nonexistent/archive.zip\" does not exist")]
     fn a_missing_file_is_an_error() {
         setup_target();

@@ -8,9 +8,8 @@
 #![allow(clippy::result_large_err)]
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::io::Read;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::Problem;
 
@@ -44,13 +43,13 @@ impl RawLog {
 /// A reader that records what passes through it into a shared `RawLog`.
 struct Recording<R> {
     inner: R,
-    log: Rc<RefCell<RawLog>>,
+    log: Arc<Mutex<RawLog>>,
 }
 
 impl<R: Read> Read for Recording<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let mut log = self.log.borrow_mut();
+        let mut log = lock(&self.log);
         log.bytes.extend_from_slice(&buf[..n]);
         log.eof |= n == 0 && !buf.is_empty();
         Ok(n)
@@ -61,7 +60,7 @@ impl<R: Read> Read for Recording<R> {
 pub struct TsvReader<R: Read> {
     file: String,
     reader: csv::Reader<Recording<R>>,
-    log: Rc<RefCell<RawLog>>,
+    log: Arc<Mutex<RawLog>>,
     header: Vec<String>,
     record: csv::ByteRecord,
     record_start: u64,
@@ -76,7 +75,7 @@ pub struct TsvReader<R: Read> {
 impl<R: Read> TsvReader<R> {
     /// Opens the member and reads its header line.
     pub fn new(file: &str, input: R) -> Result<TsvReader<R>, Problem> {
-        let log = Rc::new(RefCell::new(RawLog::default()));
+        let log = Arc::new(Mutex::new(RawLog::default()));
         let reader = csv::ReaderBuilder::new()
             .delimiter(b'\t')
             .quote(b'"')
@@ -86,7 +85,7 @@ impl<R: Read> TsvReader<R> {
             .flexible(true)
             .from_reader(Recording {
                 inner: input,
-                log: Rc::clone(&log),
+                log: Arc::clone(&log),
             });
         let mut tsv = TsvReader {
             file: file.to_string(),
@@ -127,7 +126,7 @@ impl<R: Read> TsvReader<R> {
 
     /// Advances to the next record; false at the end of the file. Blank lines are skipped.
     pub fn next_record(&mut self) -> Result<bool, Problem> {
-        self.log.borrow_mut().release_before(self.record_end);
+        lock(&self.log).release_before(self.record_end);
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => Ok(false),
             Ok(true) => {
@@ -136,7 +135,7 @@ impl<R: Read> TsvReader<R> {
                     .position()
                     .expect("records read by read_byte_record have a position");
                 let end = self.reader.position().byte();
-                let log = self.log.borrow();
+                let log = lock(&self.log);
                 let newlines =
                     |from, to| log.slice(from, to).iter().filter(|&&b| b == b'\n').count() as u64;
                 // csv reports the position where it started reading, before the line breaks
@@ -194,7 +193,7 @@ impl<R: Read> TsvReader<R> {
 
     /// The current record exactly as written in the file, without its line terminator.
     pub fn raw_record(&self) -> String {
-        let log = self.log.borrow();
+        let log = lock(&self.log);
         let mut raw = log.slice(self.record_start, self.record_end);
         while let Some((&last, rest)) = raw.split_last() {
             if last == b'\n' || last == b'\r' {
@@ -246,6 +245,12 @@ pub fn decode_escapes(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// The raw log is shared by the reader and its recorder only (a Mutex so that the reader can be
+/// moved to the staging thread); a poisoned lock still holds consistent bytes.
+fn lock(log: &Mutex<RawLog>) -> MutexGuard<'_, RawLog> {
+    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
