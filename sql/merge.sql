@@ -307,15 +307,18 @@ SELECT DISTINCT t.id_synthese, r.id_role
 -- name: post synthese areas
 -- The work of tri_insert_cor_area_synthese / tri_update_cor_area_synthese, done once: every
 -- enabled area the local geometry intersects (for shapes other than points: not only touches).
--- By batches of written rows, like the observers.
+-- The links of updated observations are replaced (one statement: a delete queues no checks).
 DELETE FROM gn_synthese.cor_area_synthese AS c
  USING sinp_written AS w
- WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id AND {batch};
--- Observations sharing a geometry (the same site, the same attached commune) are grouped, so that
--- the areas of each distinct geometry are computed once (written ids read by primary key, as for
--- the observers): for each, the candidates come from the
--- GiST index of l_areas.geom (OFFSET 0 keeps that plan: the planner may not turn it into a scan
--- of the areas). Geometry equality is exact (same coordinates, same order, same SRID).
+ WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id;
+
+-- name: post synthese area links
+-- By batches of written ids ({batch}), so that the queue of foreign-key checks stays small; each
+-- written row read by primary key. Observations sharing a geometry (the same site, the same
+-- attached commune) are grouped, so that the areas of each distinct geometry are computed once;
+-- the candidates come from the GiST index of l_areas.geom (OFFSET 0 keeps that plan: the planner
+-- may not turn it into a scan of the areas). Geometry equality is exact (same coordinates, same
+-- order, same SRID).
 INSERT INTO gn_synthese.cor_area_synthese (id_synthese, id_area)
 SELECT o.id_synthese, a.id_area
   FROM (SELECT t.the_geom_local AS geom, array_agg(t.id_synthese) AS ids

@@ -62,6 +62,8 @@ const RUN_DB: &str = "sinp_bench_run";
 const AREAS_SQL: &str = include_str!("../../sql/areas.sql");
 const BASELINE_TABLES_SQL: &str = include_str!("../../sql/baseline_tables.sql");
 const BASELINE_AREA_LINKS_SQL: &str = include_str!("../../sql/baseline_area_links.sql");
+/// Ids per area-link statement in the baseline: the loader's batch (POST_BATCH in src/load).
+const AREA_LINK_BATCH: i64 = 50_000;
 
 /// The archives' shape besides the number of synthese rows.
 const DATASETS: usize = 50;
@@ -789,9 +791,26 @@ fn measure_baseline(server: &Server, admin: &mut Client, copy_file: &Path) -> Re
     let watch = MemoryWatch::start(pid);
     let start = Instant::now();
     let mut transaction = client.transaction()?;
+    // As the loader does for its own statements: JIT only costs time here.
+    transaction.batch_execute("SET LOCAL jit = off")?;
     transaction.batch_execute(&copy_sql)?;
     let copied = Instant::now();
-    let area_links = transaction.execute(BASELINE_AREA_LINKS_SQL, &[])?;
+    let row = transaction.query_one(
+        "SELECT coalesce(min(id_synthese), 0)::bigint, coalesce(max(id_synthese), -1)::bigint
+           FROM public.bench_synthese",
+        &[],
+    )?;
+    let (low, high): (i64, i64) = (row.get(0), row.get(1));
+    let mut area_links = 0;
+    let mut from = low;
+    while from <= high {
+        let to = (from + AREA_LINK_BATCH - 1).min(high);
+        let batch = BASELINE_AREA_LINKS_SQL
+            .replace("{from}", &from.to_string())
+            .replace("{to}", &to.to_string());
+        area_links += transaction.execute(batch.as_str(), &[])?;
+        from = to + 1;
+    }
     let linked = Instant::now();
     transaction.commit()?;
     let committed = Instant::now();
