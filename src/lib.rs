@@ -1,6 +1,6 @@
 //! sinp_import: load SINP biodiversity exchange archives into a GeoNature-compatible database.
 //!
-//! Pure-Rust modules (`archive`, `tsv`, `spec`, `validate`, `error`) know nothing of PostgreSQL;
+//! Pure-Rust modules (`archive`, `tsv`, `spec`, `validate`, `error`, `sync`) know nothing of PostgreSQL;
 //! `load` and `api` are the parts that run inside the server.
 
 use pgrx::prelude::*;
@@ -11,6 +11,7 @@ pub mod error;
 pub mod load;
 pub mod settings;
 pub mod spec;
+pub mod sync;
 pub mod tsv;
 pub mod validate;
 

@@ -9,9 +9,10 @@ pub use meta::{parse_meta, MetaArchive};
 pub use name::{parse_archive_name, ArchiveName};
 
 use std::io::{Read, Seek};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{LoadError, LoadResult};
+use crate::sync::locked;
 
 pub const META_FILE: &str = "meta_archive.ini";
 pub const SYNTHESE_FILE: &str = "synthese.csv";
@@ -22,14 +23,6 @@ pub const ADDITIONAL_DATA_FILES: [&str; 2] = ["meta_additional_data.csv", "addit
 /// Send: the entity files are read on the staging thread while the backend runs COPY.
 pub trait ReadSeek: Read + Seek + Send {}
 impl<T: Read + Seek + Send> ReadSeek for T {}
-
-/// The archive's shared counters are only touched by one thread at a time; a poisoned lock still
-/// holds a consistent value.
-pub fn locked<T>(value: &Mutex<T>) -> MutexGuard<'_, T> {
-    value
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// The container kinds, told apart by their first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -480,7 +480,7 @@ fn apply(
             .open_member(entity.file)?
             .expect("present members can be opened");
         let staged = entity::stage(ctx, entity, member)?;
-        if let Some(limit) = crate::archive::locked(&tripwire).take() {
+        if let Some(limit) = crate::sync::locked(&tripwire).take() {
             return Err(limit);
         }
         attach_raw_records(archive, entity.file, &mut ctx.problems)?;

@@ -9,9 +9,10 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::error::Problem;
+use crate::sync::locked;
 
 /// The bytes read from the input that the current record may still need.
 #[derive(Default)]
@@ -49,7 +50,7 @@ struct Recording<R> {
 impl<R: Read> Read for Recording<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let mut log = lock(&self.log);
+        let mut log = locked(&self.log);
         log.bytes.extend_from_slice(&buf[..n]);
         log.eof |= n == 0 && !buf.is_empty();
         Ok(n)
@@ -126,7 +127,7 @@ impl<R: Read> TsvReader<R> {
 
     /// Advances to the next record; false at the end of the file. Blank lines are skipped.
     pub fn next_record(&mut self) -> Result<bool, Problem> {
-        lock(&self.log).release_before(self.record_end);
+        locked(&self.log).release_before(self.record_end);
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => Ok(false),
             Ok(true) => {
@@ -135,7 +136,7 @@ impl<R: Read> TsvReader<R> {
                     .position()
                     .expect("records read by read_byte_record have a position");
                 let end = self.reader.position().byte();
-                let log = lock(&self.log);
+                let log = locked(&self.log);
                 let newlines =
                     |from, to| log.slice(from, to).iter().filter(|&&b| b == b'\n').count() as u64;
                 // csv reports the position where it started reading, before the line breaks
@@ -193,7 +194,7 @@ impl<R: Read> TsvReader<R> {
 
     /// The current record exactly as written in the file, without its line terminator.
     pub fn raw_record(&self) -> String {
-        let log = lock(&self.log);
+        let log = locked(&self.log);
         let mut raw = log.slice(self.record_start, self.record_end);
         while let Some((&last, rest)) = raw.split_last() {
             if last == b'\n' || last == b'\r' {
@@ -245,12 +246,6 @@ pub fn decode_escapes(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
-}
-
-/// The raw log is shared by the reader and its recorder only (a Mutex so that the reader can be
-/// moved to the staging thread); a poisoned lock still holds consistent bytes.
-fn lock(log: &Mutex<RawLog>) -> MutexGuard<'_, RawLog> {
-    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
