@@ -60,6 +60,9 @@ impl<R: Read> RowSource for EntityRows<'_, R> {
     }
 }
 
+/// The reading thread's stack.
+const READER_STACK_BYTES: usize = 16 << 20;
+
 /// COPY text chunks handed from the staging thread to the backend, and how many may wait.
 const CHUNK_BYTES: usize = 64 * 1024;
 const CHUNKS_IN_FLIGHT: usize = 8;
@@ -143,36 +146,45 @@ pub fn stage<R: Read + Send>(
         let (sender, receiver) = mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
         let layout = &layout;
         let plan = &plan;
-        let producer = scope.spawn(move || {
-            let mut rows = EntityRows {
-                tsv,
-                converter: RowConverter::new(entity, layout, plan, resolver, now),
-                problems,
-                rejected: 0,
-                rejected_keys: Vec::new(),
-            };
-            let mut more = true;
-            while more {
-                let mut chunk = Vec::with_capacity(CHUNK_BYTES + 16 * 1024);
-                while more && chunk.len() < CHUNK_BYTES {
-                    more = rows.fill(&mut chunk);
+        // The backend's own stack is 8 MB; the reading thread gets as much again (its parsers
+        // recurse boundedly: geometries to MAX_NESTING levels, JSON to serde_json's 128).
+        let producer = std::thread::Builder::new()
+            .name("sinp_import reader".to_string())
+            .stack_size(READER_STACK_BYTES)
+            .spawn_scoped(scope, move || {
+                let mut rows = EntityRows {
+                    tsv,
+                    converter: RowConverter::new(entity, layout, plan, resolver, now),
+                    problems,
+                    rejected: 0,
+                    rejected_keys: Vec::new(),
+                };
+                let mut more = true;
+                while more {
+                    let mut chunk = Vec::with_capacity(CHUNK_BYTES + 16 * 1024);
+                    while more && chunk.len() < CHUNK_BYTES {
+                        more = rows.fill(&mut chunk);
+                    }
+                    // A closed channel means the COPY stopped (an ERROR): nothing more to do.
+                    if !chunk.is_empty() && sender.send(chunk).is_err() {
+                        break;
+                    }
                 }
-                // A closed channel means the COPY stopped (an ERROR): nothing more to do.
-                if !chunk.is_empty() && sender.send(chunk).is_err() {
-                    break;
+                Produced {
+                    rejected: rows.rejected,
+                    without_srid: rows.converter.geometries_without_srid,
+                    rejected_keys: rows.rejected_keys,
                 }
-            }
-            Produced {
-                rejected: rows.rejected,
-                without_srid: rows.converter.geometries_without_srid,
-                rejected_keys: rows.rejected_keys,
-            }
-        });
+            });
+        let producer = match producer {
+            Ok(producer) => producer,
+            Err(e) => return Err(LoadError::internal(format!("no reading thread: {e}"))),
+        };
         let mut chunks = Chunks { receiver };
         let staged = copy_into(relation, &columns, &mut chunks);
         drop(chunks);
-        (staged, producer.join())
-    });
+        Ok((staged, producer.join()))
+    })?;
     let Produced {
         rejected,
         without_srid,

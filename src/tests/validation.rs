@@ -461,6 +461,13 @@ mod tests {
             4,
             "geom",
         );
+        // 100 000 nested collections: refused on the staging thread, which lives on.
+        let deep = format!(
+            "SRID=2154;{}POINT(1 2){}",
+            "GEOMETRYCOLLECTION(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        expect_row(m().set(s, 0, "geom", &deep), "INVALID_WKT", s, 2, "geom");
         expect_row(
             m().set(s, 0, "geom", "SRID=99999;POINT(1 2)"),
             "UNKNOWN_SRID",

@@ -60,6 +60,7 @@ fn parse_any(text: &str) -> ValueResult<Node> {
     let mut parser = Literal {
         chars: trimmed.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     let node = parser.list()?;
     parser.skip_spaces();
@@ -82,9 +83,15 @@ fn from_json(value: &serde_json::Value) -> ValueResult<Node> {
     }
 }
 
+/// PostgreSQL's own limit on array dimensions (MAXDIM); it also bounds the parser's recursion,
+/// which a hostile `{{{{…` would otherwise take past the end of the stack.
+const MAX_DIMENSIONS: usize = 6;
+
 struct Literal {
     chars: Vec<char>,
     pos: usize,
+    /// Braces open at the current position.
+    depth: usize,
 }
 
 impl Literal {
@@ -103,11 +110,18 @@ impl Literal {
         if self.peek() != Some('{') {
             return Err(invalid("an array starts with { or ["));
         }
+        self.depth += 1;
+        if self.depth > MAX_DIMENSIONS {
+            return Err(invalid(&format!(
+                "an array has at most {MAX_DIMENSIONS} dimensions"
+            )));
+        }
         self.pos += 1;
         let mut items = Vec::new();
         self.skip_spaces();
         if self.peek() == Some('}') {
             self.pos += 1;
+            self.depth -= 1;
             return Ok(Node::List(items));
         }
         loop {
@@ -124,6 +138,7 @@ impl Literal {
                 Some(',') => self.pos += 1,
                 Some('}') => {
                     self.pos += 1;
+                    self.depth -= 1;
                     return Ok(Node::List(items));
                 }
                 _ => return Err(invalid("expected , or } between array elements")),
@@ -184,6 +199,20 @@ mod tests {
 
     fn s(v: &str) -> Element {
         Some(v.to_string())
+    }
+
+    /// Deep nesting is refused before the recursion could exhaust the stack.
+    #[test]
+    fn deep_nesting_is_refused() {
+        assert!(parse_text_array2("{{a,b},{c,d}}").is_ok());
+        for depth in [MAX_DIMENSIONS + 1, 200_000] {
+            let text = "{".repeat(depth) + &"}".repeat(depth);
+            let e = parse_text_array(&text).unwrap_err();
+            assert_eq!(e.code, "INVALID_ARRAY");
+            assert_eq!(e.message, "an array has at most 6 dimensions");
+            let json = "[".repeat(depth) + &"]".repeat(depth);
+            assert!(parse_text_array(&json).is_err(), "depth {depth}");
+        }
     }
 
     #[test]

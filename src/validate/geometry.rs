@@ -32,6 +32,114 @@ fn invalid_geometry(message: impl Into<String>) -> ValueError {
     ValueError::new("INVALID_GEOMETRY", message)
 }
 
+/// How deeply a geometry may nest, in WKT parentheses. Real geometries nest 3 or 4 levels (a ring
+/// in a polygon in a multipolygon in a collection); the parsers recurse once per level, so an
+/// unbounded depth in a hostile archive would overflow the stack and abort the backend. Hex EWKB is
+/// stopped at as many collections while it is read, then checked as the EWKT it becomes.
+pub const MAX_NESTING: usize = 32;
+
+fn too_deep() -> ValueError {
+    invalid_wkt(format!("geometry nested deeper than {MAX_NESTING} levels"))
+}
+
+/// The deepest parenthesis nesting of a WKT text (a lexical count, before any parser recurses).
+fn wkt_nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// A WKT writer that refuses collections nested deeper than [`MAX_NESTING`]: geozero's WKB reader
+/// calls `geometrycollection_begin` before it recurses into the members, so the refusal stops the
+/// recursion. Everything else is the writer's.
+struct NestingGuard<W: std::io::Write> {
+    writer: WktWriter<W>,
+    collections: usize,
+}
+
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name(&mut self, $($arg: $ty),*) -> geozero::error::Result<()> {
+            self.writer.$name($($arg),*)
+        })*
+    };
+}
+
+impl<W: std::io::Write> geozero::GeomProcessor for NestingGuard<W> {
+    fn dimensions(&self) -> CoordDimensions {
+        self.writer.dimensions()
+    }
+    fn multi_dim(&self) -> bool {
+        self.writer.multi_dim()
+    }
+    fn geometrycollection_begin(&mut self, size: usize, idx: usize) -> geozero::error::Result<()> {
+        self.collections += 1;
+        if self.collections > MAX_NESTING {
+            return Err(geozero::error::GeozeroError::Geometry(too_deep().message));
+        }
+        self.writer.geometrycollection_begin(size, idx)
+    }
+    fn geometrycollection_end(&mut self, idx: usize) -> geozero::error::Result<()> {
+        self.collections -= 1;
+        self.writer.geometrycollection_end(idx)
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn coordinate(
+        &mut self,
+        x: f64,
+        y: f64,
+        z: Option<f64>,
+        m: Option<f64>,
+        t: Option<f64>,
+        tm: Option<u64>,
+        idx: usize,
+    ) -> geozero::error::Result<()> {
+        self.writer.coordinate(x, y, z, m, t, tm, idx)
+    }
+    delegate! {
+        srid(srid: Option<i32>);
+        xy(x: f64, y: f64, idx: usize);
+        empty_point(idx: usize);
+        point_begin(idx: usize);
+        point_end(idx: usize);
+        multipoint_begin(size: usize, idx: usize);
+        multipoint_end(idx: usize);
+        linestring_begin(tagged: bool, size: usize, idx: usize);
+        linestring_end(tagged: bool, idx: usize);
+        multilinestring_begin(size: usize, idx: usize);
+        multilinestring_end(idx: usize);
+        polygon_begin(tagged: bool, size: usize, idx: usize);
+        polygon_end(tagged: bool, idx: usize);
+        multipolygon_begin(size: usize, idx: usize);
+        multipolygon_end(idx: usize);
+        circularstring_begin(size: usize, idx: usize);
+        circularstring_end(idx: usize);
+        compoundcurve_begin(size: usize, idx: usize);
+        compoundcurve_end(idx: usize);
+        curvepolygon_begin(size: usize, idx: usize);
+        curvepolygon_end(idx: usize);
+        multicurve_begin(size: usize, idx: usize);
+        multicurve_end(idx: usize);
+        multisurface_begin(size: usize, idx: usize);
+        multisurface_end(idx: usize);
+        triangle_begin(tagged: bool, size: usize, idx: usize);
+        triangle_end(tagged: bool, idx: usize);
+        polyhedralsurface_begin(size: usize, idx: usize);
+        polyhedralsurface_end(idx: usize);
+        tin_begin(size: usize, idx: usize);
+        tin_end(idx: usize);
+    }
+}
+
 /// Hex EWKB → EWKT through geozero (the SRID, when present, becomes the `SRID=n;` prefix).
 fn ewkb_to_ewkt(hex: &str) -> ValueResult<String> {
     let bytes: Vec<u8> = (0..hex.len())
@@ -40,9 +148,16 @@ fn ewkb_to_ewkt(hex: &str) -> ValueResult<String> {
         .collect::<Result<_, _>>()
         .map_err(|_| invalid_wkt("not hexadecimal EWKB"))?;
     let mut out = Vec::new();
-    let mut writer = WktWriter::with_opts(&mut out, WktDialect::Ewkt, CoordDimensions::xy(), None);
-    geozero::wkb::process_ewkb_geom(&mut bytes.as_slice(), &mut writer)
-        .map_err(|e| invalid_wkt(format!("unreadable hex EWKB: {e}")))?;
+    let mut guard = NestingGuard {
+        writer: WktWriter::with_opts(&mut out, WktDialect::Ewkt, CoordDimensions::xy(), None),
+        collections: 0,
+    };
+    let read = geozero::wkb::process_ewkb_geom(&mut bytes.as_slice(), &mut guard);
+    if guard.collections > MAX_NESTING {
+        return Err(too_deep());
+    }
+    read.map_err(|e| invalid_wkt(format!("unreadable hex EWKB: {e}")))?;
+    drop(guard);
     String::from_utf8(out).map_err(|_| invalid_wkt("unreadable hex EWKB"))
 }
 
@@ -60,6 +175,9 @@ fn check_ewkt(text: &str) -> ValueResult<Option<i32>> {
         }
         _ => (None, text),
     };
+    if wkt_nesting(wkt_text) > MAX_NESTING {
+        return Err(too_deep());
+    }
     let geometry = wkt::Wkt::<f64>::from_str(wkt_text.trim())
         .map_err(|e| invalid_wkt(format!("unreadable WKT: {e}")))?;
     check_structure(&geometry)?;
@@ -144,6 +262,48 @@ mod tests {
             Some(2154)
         );
         assert!(check_geometry("GEOMETRYCOLLECTION(POINT(1 2),LINESTRING(0 0,1 1))").is_ok());
+    }
+
+    /// Nested collections, as WKT and as hex EWKB (with a point inside).
+    fn nested_wkt(depth: usize) -> String {
+        format!(
+            "{}POINT(1 2){}",
+            "GEOMETRYCOLLECTION(".repeat(depth),
+            ")".repeat(depth)
+        )
+    }
+
+    fn nested_ewkb(depth: usize) -> String {
+        "010700000001000000".repeat(depth) + "0101000000000000000000F03F0000000000000040"
+    }
+
+    /// A hostile depth is a row problem, not a stack overflow (which would abort the backend):
+    /// this runs on a test thread's 2 MB stack, the size of the staging thread's default.
+    #[test]
+    fn deep_nesting_is_refused_before_any_parser_recurses() {
+        // 31 collections around a point: 32 levels of parentheses.
+        assert!(check_geometry(&nested_wkt(MAX_NESTING - 1)).is_ok());
+        assert!(check_geometry(&nested_ewkb(MAX_NESTING - 1)).is_ok());
+        let collections = MAX_NESTING - 3;
+        let multipolygon = format!(
+            "SRID=2154;{}MULTIPOLYGON(((0 0,1 0,1 1,0 0))){}",
+            "GEOMETRYCOLLECTION(".repeat(collections),
+            ")".repeat(collections)
+        );
+        assert!(check_geometry(&multipolygon).is_ok());
+        let one_more =
+            multipolygon.replacen("SRID=2154;", "SRID=2154;GEOMETRYCOLLECTION(", 1) + ")";
+        assert!(check_geometry(&one_more).is_err());
+        for depth in [MAX_NESTING, 10_000, 200_000] {
+            for text in [nested_wkt(depth), nested_ewkb(depth)] {
+                let e = check_geometry(&text).unwrap_err();
+                assert_eq!(e.code, "INVALID_WKT");
+                assert_eq!(
+                    e.message, "geometry nested deeper than 32 levels",
+                    "depth {depth}"
+                );
+            }
+        }
     }
 
     #[test]
