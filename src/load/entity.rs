@@ -506,51 +506,60 @@ pub fn register_staged_keys(ctx: &mut LoadContext, staged: &StagedEntity) -> Loa
 /// INSERT keeps until its end (about 35 bytes per link row).
 const POST_BATCH: i64 = 50_000;
 
-/// `w.id BETWEEN a AND b` conditions covering the ids this load wrote for the entity.
-fn written_batches(entity: &str) -> LoadResult<Vec<String>> {
-    let (low, high) = Spi::connect(|client| {
+/// Two bigint values of a one-row query with one text argument.
+fn bigint_pair(sql: &str, argument: &str) -> LoadResult<(Option<i64>, Option<i64>)> {
+    Spi::connect(|client| {
         let row = client
-            .select(
-                "SELECT min(id)::bigint, max(id)::bigint FROM sinp_written WHERE entity = $1",
-                None,
-                &[entity.into()],
-            )
+            .select(sql, None, &[argument.into()])
             .map_err(spi_error)?
             .first();
-        Ok::<_, LoadError>((
+        Ok((
             row.get::<i64>(1).map_err(spi_error)?,
             row.get::<i64>(2).map_err(spi_error)?,
         ))
-    })?;
-    let (Some(low), Some(high)) = (low, high) else {
-        return Ok(vec!["true".to_string()]);
-    };
-    Ok((low..=high)
-        .step_by(POST_BATCH as usize)
-        .map(|from| format!("w.id BETWEEN {from} AND {}", from + POST_BATCH - 1))
-        .collect())
+    })
+}
+
+/// `w.id BETWEEN a AND b` conditions covering the ids this load wrote for the entity.
+fn written_batches(entity: &str) -> LoadResult<Vec<String>> {
+    let (low, high) = bigint_pair(
+        "SELECT min(id)::bigint, max(id)::bigint FROM sinp_written WHERE entity = $1",
+        entity,
+    )?;
+    Ok(match (low, high) {
+        (Some(low), Some(high)) => id_ranges(low, high, POST_BATCH),
+        _ => vec!["true".to_string()],
+    })
+}
+
+/// `w.id` ranges of `step` ids from `low` to `high`.
+fn id_ranges(low: i64, high: i64, step: i64) -> Vec<String> {
+    (low..=high)
+        .step_by(step as usize)
+        .map(|from| format!("w.id BETWEEN {from} AND {}", from + step - 1))
+        .collect()
 }
 
 /// `s.ctid` ranges covering the staging table's pages by batches of about [`POST_BATCH`] rows,
 /// each read by a TID range scan.
 fn stage_batches(stage: &str) -> LoadResult<Vec<String>> {
-    let (pages, rows) = Spi::connect(|client| {
-        let row = client
-            .select(
-                "SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::bigint)::bigint,
-                        greatest(reltuples, 0)::bigint
-                   FROM pg_class WHERE oid = $1::regclass",
-                None,
-                &[stage.into()],
-            )
-            .map_err(spi_error)?
-            .first();
-        Ok::<_, LoadError>((
-            row.get::<i64>(1).map_err(spi_error)?.unwrap_or(0),
-            row.get::<i64>(2).map_err(spi_error)?.unwrap_or(0),
-        ))
-    })?;
-    let step = (POST_BATCH * pages / rows.max(1)).max(1);
+    let (pages, rows) = bigint_pair(
+        "SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::bigint)::bigint,
+                greatest(reltuples, 0)::bigint
+           FROM pg_class WHERE oid = $1::regclass",
+        stage,
+    )?;
+    Ok(tid_ranges(
+        pages.unwrap_or(0),
+        rows.unwrap_or(0),
+        POST_BATCH,
+    ))
+}
+
+/// Contiguous `s.ctid` ranges over `pages` pages holding `rows` rows, about `rows_per_batch` rows
+/// each; the last range is open, so that it also covers pages added since the size was read.
+fn tid_ranges(pages: i64, rows: i64, rows_per_batch: i64) -> Vec<String> {
+    let step = (rows_per_batch * pages / rows.max(1)).max(1);
     let mut batches = Vec::new();
     let mut from = 0;
     while from + step < pages {
@@ -560,9 +569,8 @@ fn stage_batches(stage: &str) -> LoadResult<Vec<String>> {
         ));
         from += step;
     }
-    // The last range is open: it also covers pages added since the size was read.
     batches.push(format!("s.ctid >= '({from},0)'::tid"));
-    Ok(batches)
+    batches
 }
 
 /// Applies the D rows of a staged entity (called in reverse entity order).
@@ -629,4 +637,42 @@ pub fn set_aside_invalid(ctx: &mut LoadContext, staged: &mut StagedEntity) -> Lo
 
 pub fn drop_stage(entity: &Entity) -> LoadResult<()> {
     super::drop_temp_table(&stage_table(entity))
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::{id_ranges, tid_ranges};
+
+    #[test]
+    fn id_ranges_cover_every_id_once() {
+        assert_eq!(
+            id_ranges(1, 120_000, 50_000),
+            [
+                "w.id BETWEEN 1 AND 50000",
+                "w.id BETWEEN 50001 AND 100000",
+                "w.id BETWEEN 100001 AND 150000"
+            ]
+        );
+        // Ranges are whole steps: ids past the highest are simply absent.
+        assert_eq!(id_ranges(7, 7, 50_000), ["w.id BETWEEN 7 AND 50006"]);
+    }
+
+    #[test]
+    fn tid_ranges_are_contiguous_and_end_open() {
+        // 1 000 000 rows on 125 000 pages: 6 250 pages per 50 000 rows, 20 ranges.
+        let ranges = tid_ranges(125_000, 1_000_000, 50_000);
+        assert_eq!(ranges.len(), 20);
+        assert_eq!(
+            ranges[0],
+            "s.ctid >= '(0,0)'::tid AND s.ctid < '(6250,0)'::tid"
+        );
+        assert_eq!(
+            ranges[1],
+            "s.ctid >= '(6250,0)'::tid AND s.ctid < '(12500,0)'::tid"
+        );
+        assert_eq!(ranges[19], "s.ctid >= '(118750,0)'::tid");
+        // A small or empty table is one open range.
+        assert_eq!(tid_ranges(3, 100, 50_000), ["s.ctid >= '(0,0)'::tid"]);
+        assert_eq!(tid_ranges(0, 0, 50_000), ["s.ctid >= '(0,0)'::tid"]);
+    }
 }
