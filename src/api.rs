@@ -31,6 +31,7 @@ fn sqlstate(error: &LoadError) -> PgSqlErrorCode {
         IoError => PgSqlErrorCode::ERRCODE_IO_ERROR,
         ProgramLimitExceeded => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         ObjectNotInPrerequisiteState => PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        ForeignKeyViolation => PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
         InternalError => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
     }
 }

@@ -127,6 +127,8 @@ pub enum SqlState {
     ProgramLimitExceeded,
     /// 55000 object_not_in_prerequisite_state
     ObjectNotInPrerequisiteState,
+    /// 23503 foreign_key_violation
+    ForeignKeyViolation,
     /// XX000 internal_error
     InternalError,
 }
@@ -140,6 +142,7 @@ impl SqlState {
             SqlState::IoError => "58030",
             SqlState::ProgramLimitExceeded => "54000",
             SqlState::ObjectNotInPrerequisiteState => "55000",
+            SqlState::ForeignKeyViolation => "23503",
             SqlState::InternalError => "XX000",
         }
     }
@@ -174,6 +177,12 @@ pub enum LoadError {
         what: String,
         setting: &'static str,
     },
+    /// Rows that new link rows reference were deleted by another transaction during the load.
+    ReferencedRowsDeleted {
+        table: String,
+        count: i64,
+        example: i64,
+    },
     Internal {
         message: String,
     },
@@ -189,6 +198,7 @@ impl LoadError {
             LoadError::TargetMissing { .. } => SqlState::ObjectNotInPrerequisiteState,
             LoadError::Io { .. } => SqlState::IoError,
             LoadError::LimitExceeded { .. } => SqlState::ProgramLimitExceeded,
+            LoadError::ReferencedRowsDeleted { .. } => SqlState::ForeignKeyViolation,
             LoadError::Internal { .. } => SqlState::InternalError,
         }
     }
@@ -208,6 +218,9 @@ impl LoadError {
             LoadError::LimitExceeded { .. } => {
                 "archive refused: it exceeds a size limit".to_string()
             }
+            LoadError::ReferencedRowsDeleted { table, count, .. } => format!(
+                "{count} row(s) that new rows of {table} link to were deleted during the load"
+            ),
             LoadError::Internal { message } => message.clone(),
         }
     }
@@ -225,6 +238,9 @@ impl LoadError {
             LoadError::TargetMissing { .. } => None,
             LoadError::Io { detail, .. } => Some(detail.clone()),
             LoadError::LimitExceeded { what, .. } => Some(format!("The archive has {what}.")),
+            LoadError::ReferencedRowsDeleted { example, .. } => Some(format!(
+                "Another transaction deleted them after the load had read them (for example the one with id {example}); the load is undone."
+            )),
             LoadError::Internal { .. } => None,
         }
     }
@@ -252,6 +268,9 @@ impl LoadError {
             LoadError::LimitExceeded { setting, .. } => Some(format!(
                 "If the archive is trusted, a superuser can raise {setting}."
             )),
+            LoadError::ReferencedRowsDeleted { .. } => {
+                Some("Load the archive again.".to_string())
+            }
             LoadError::Internal { .. } => None,
         }
     }
@@ -302,6 +321,11 @@ mod tests {
                 detail: "d".into(),
             },
             LoadError::InvalidMode { mode: "m".into() },
+            LoadError::ReferencedRowsDeleted {
+                table: "t".into(),
+                count: 1,
+                example: 7,
+            },
         ];
         for e in errors {
             assert_eq!(e.sqlstate().code().len(), 5);

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::sync::mpsc;
 
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 
 use super::copy::{copy_into, relation_oid, RowSource};
@@ -413,9 +414,21 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     Spi::run("ANALYZE sinp_written").map_err(spi_error)?;
 
     let vars = [("stage", stage.as_str()), ("entity", entity.name)];
+    let unchecked = unchecked_link_tables(entity)?;
     for (words, body) in statements_for("post", entity.name) {
-        super::progress(&format!("{} of {}", words.join(" "), entity.name));
         let body = render(body, &vars);
+        let without_checks =
+            inserted_table(&body).is_some_and(|table| unchecked.iter().any(|(t, _)| *t == table));
+        super::progress(&format!(
+            "{} of {}{}",
+            words.join(" "),
+            entity.name,
+            if without_checks {
+                " (foreign keys checked once per referenced row)"
+            } else {
+                ""
+            }
+        ));
         let (placeholder, batches) = if body.contains("{batch}") {
             ("batch", written_batches(entity.name)?)
         } else if body.contains("{stage_batch}") {
@@ -423,9 +436,23 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
         } else {
             ("", vec![String::new()])
         };
-        for batch in batches {
-            Spi::run(&render(&body, &[(placeholder, &batch)])).map_err(spi_error)?;
+        let run = || {
+            for batch in &batches {
+                Spi::run(&render(&body, &[(placeholder, batch)])).map_err(spi_error)?;
+            }
+            Ok(())
+        };
+        if without_checks {
+            in_replica_mode(run)?;
+        } else {
+            run()?;
         }
+    }
+    for (table, keys) in unchecked {
+        super::progress(&format!(
+            "checking the foreign keys of the new rows of {table}"
+        ));
+        check_link_keys(table, keys)?;
     }
     for (words, body) in statements_for("links", entity.name) {
         // Link rows are replaced only when the file has the column.
@@ -463,6 +490,65 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     staged.counts.updated = updated;
     staged.counts.unchanged = upserts - inserted - updated;
     Ok(())
+}
+
+/// The link tables of the entity's post-work (those with a `keys <entity> <table>` statement) into
+/// which rows may be inserted without PostgreSQL's per-row foreign-key checks, with their keys
+/// statement: see "unchecked links" in sql/merge.sql.
+pub(crate) fn unchecked_link_tables(
+    entity: &Entity,
+) -> LoadResult<Vec<(&'static str, &'static str)>> {
+    let allowed = statement("unchecked links").expect("sql/merge.sql has unchecked links");
+    let mut tables = Vec::new();
+    for (words, keys) in statements_for("keys", entity.name) {
+        let Some(table) = words.first().copied() else {
+            continue;
+        };
+        let may = Spi::get_one::<bool>(&render(allowed, &[("table", table)]))
+            .map_err(spi_error)?
+            .unwrap_or(false);
+        if may {
+            tables.push((table, keys));
+        }
+    }
+    Ok(tables)
+}
+
+/// The table a statement inserts into (its first `INSERT INTO`).
+fn inserted_table(body: &str) -> Option<&str> {
+    let (_, rest) = body.split_once("INSERT INTO ")?;
+    rest.split_whitespace().next()
+}
+
+/// Runs `work` with session_replication_role = replica: row triggers of origin, foreign-key checks
+/// among them, do not fire. The previous value comes back after it; after an ERROR the
+/// (sub)transaction's rollback restores it.
+fn in_replica_mode(work: impl FnOnce() -> LoadResult<()>) -> LoadResult<()> {
+    let previous = Spi::get_one::<String>("SELECT current_setting('session_replication_role')")
+        .map_err(spi_error)?
+        .unwrap_or_else(|| "origin".to_string());
+    Spi::run("SELECT set_config('session_replication_role', 'replica', true)")
+        .map_err(spi_error)?;
+    work()?;
+    Spi::run_with_args(
+        "SELECT set_config('session_replication_role', $1, true)",
+        &[previous.as_str().into()],
+    )
+    .map_err(spi_error)
+}
+
+/// Checks (and locks, as a foreign-key check does) the rows the new link rows of `table`
+/// reference, once each: a row deleted by another transaction during the load fails the load.
+pub(crate) fn check_link_keys(table: &str, keys: &str) -> LoadResult<()> {
+    let (missing, example) = bigint_pair(keys, &[])?;
+    match missing {
+        Some(count) if count > 0 => Err(LoadError::ReferencedRowsDeleted {
+            table: table.to_string(),
+            count,
+            example: example.unwrap_or_default(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// For a validation, which writes nothing to the targets: the keys of the staged rows become
@@ -506,11 +592,11 @@ pub fn register_staged_keys(ctx: &mut LoadContext, staged: &StagedEntity) -> Loa
 /// INSERT keeps until its end (about 35 bytes per link row).
 const POST_BATCH: i64 = 50_000;
 
-/// Two bigint values of a one-row query with one text argument.
-fn bigint_pair(sql: &str, argument: &str) -> LoadResult<(Option<i64>, Option<i64>)> {
+/// Two bigint values of a one-row query.
+fn bigint_pair(sql: &str, arguments: &[DatumWithOid]) -> LoadResult<(Option<i64>, Option<i64>)> {
     Spi::connect(|client| {
         let row = client
-            .select(sql, None, &[argument.into()])
+            .select(sql, None, arguments)
             .map_err(spi_error)?
             .first();
         Ok((
@@ -524,7 +610,7 @@ fn bigint_pair(sql: &str, argument: &str) -> LoadResult<(Option<i64>, Option<i64
 fn written_batches(entity: &str) -> LoadResult<Vec<String>> {
     let (low, high) = bigint_pair(
         "SELECT min(id)::bigint, max(id)::bigint FROM sinp_written WHERE entity = $1",
-        entity,
+        &[entity.into()],
     )?;
     Ok(match (low, high) {
         (Some(low), Some(high)) => id_ranges(low, high, POST_BATCH),
@@ -547,7 +633,7 @@ fn stage_batches(stage: &str) -> LoadResult<Vec<String>> {
         "SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::bigint)::bigint,
                 greatest(reltuples, 0)::bigint
            FROM pg_class WHERE oid = $1::regclass",
-        stage,
+        &[stage.into()],
     )?;
     Ok(tid_ranges(
         pages.unwrap_or(0),

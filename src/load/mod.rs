@@ -2,7 +2,7 @@
 //! in order, apply deletes in reverse order, redo the replaced triggers' work, journal the outcome.
 
 pub mod copy;
-mod entity;
+pub(crate) mod entity;
 mod journal;
 mod resolver;
 pub mod sql;

@@ -808,6 +808,118 @@ mod tests {
         assert_eq!(areas(2), areas_before[2]);
     }
 
+    /// The area and observer links of the synthese, by key and code: the same whichever way the
+    /// foreign keys were checked.
+    fn links_by_key() -> String {
+        text(
+            "SELECT md5(string_agg(l, ',' ORDER BY l)) || ' ' || count(*) FROM (
+                 SELECT s.unique_id_sinp || '/area/' || a.area_code AS l
+                   FROM gn_synthese.cor_area_synthese JOIN gn_synthese.synthese AS s USING (id_synthese)
+                   JOIN ref_geo.l_areas AS a USING (id_area)
+                 UNION ALL
+                 SELECT s.unique_id_sinp || '/observer/' || r.uuid_role
+                   FROM gn_synthese.cor_observer_synthese JOIN gn_synthese.synthese AS s USING (id_synthese)
+                   JOIN utilisateurs.t_roles AS r USING (id_role)) AS x",
+        )
+        .unwrap_or_default()
+    }
+
+    fn unchecked_tables() -> Vec<&'static str> {
+        let synthese = crate::spec::entity_by_file("synthese.csv").unwrap();
+        crate::load::entity::unchecked_link_tables(synthese)
+            .unwrap()
+            .into_iter()
+            .map(|(table, _)| table)
+            .collect()
+    }
+
+    #[pg_test]
+    fn link_rows_skip_per_row_checks_only_when_the_role_may_and_nothing_else_is_skipped() {
+        setup_target();
+        let both = vec![
+            "gn_synthese.cor_observer_synthese",
+            "gn_synthese.cor_area_synthese",
+        ];
+        // A superuser may set session_replication_role; the link tables have only FK triggers.
+        assert_eq!(unchecked_tables(), both);
+        Spi::run(
+            "CREATE ROLE sinp_test_owner; GRANT USAGE ON SCHEMA sinp_import, gn_synthese TO sinp_test_owner",
+        )
+        .unwrap();
+        Spi::run("SET LOCAL ROLE sinp_test_owner").unwrap();
+        assert!(
+            unchecked_tables().is_empty(),
+            "no privilege: per-row checks"
+        );
+        Spi::run("RESET ROLE; GRANT SET ON PARAMETER session_replication_role TO sinp_test_owner")
+            .unwrap();
+        Spi::run("SET LOCAL ROLE sinp_test_owner").unwrap();
+        assert_eq!(unchecked_tables(), both, "granted: checked once per row");
+        Spi::run("RESET ROLE").unwrap();
+
+        // Loaded with the checks done once per referenced row.
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        let name = "2020-08-26_sinp_paca_keys.zip";
+        load_bytes(&archive, name, "strict", false);
+        let unchecked = links_by_key();
+        assert!(count("SELECT count(*) FROM gn_synthese.cor_area_synthese") > 400);
+        assert!(count("SELECT count(*) FROM gn_synthese.cor_observer_synthese") > 300);
+        assert_eq!(
+            text("SELECT current_setting('session_replication_role')").as_deref(),
+            Some("origin")
+        );
+
+        // Another enabled trigger on a link table: replica mode would skip it, so that table keeps
+        // PostgreSQL's per-row checks. Loaded again from scratch, the links are the same.
+        Spi::run(
+            "CREATE FUNCTION pg_temp.nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+             CREATE TRIGGER sinp_test_other AFTER INSERT ON gn_synthese.cor_area_synthese
+                FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.nothing();
+             DELETE FROM gn_synthese.synthese; DELETE FROM sinp_import.imports;",
+        )
+        .unwrap();
+        assert_eq!(
+            unchecked_tables(),
+            vec!["gn_synthese.cor_observer_synthese"]
+        );
+        load_bytes(&archive, name, "strict", false);
+        assert_eq!(links_by_key(), unchecked);
+    }
+
+    #[pg_test]
+    fn a_link_to_a_row_deleted_during_the_load_fails_it_with_23503() {
+        setup_target();
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        load_bytes(&archive, "2020-08-26_sinp_paca_keys.zip", "strict", false);
+        let tables = {
+            let synthese = crate::spec::entity_by_file("synthese.csv").unwrap();
+            crate::load::entity::unchecked_link_tables(synthese).unwrap()
+        };
+        let (table, keys) = tables
+            .iter()
+            .find(|(t, _)| *t == "gn_synthese.cor_area_synthese")
+            .copied()
+            .unwrap();
+        assert!(crate::load::entity::check_link_keys(table, keys).is_ok());
+        // What a concurrent delete leaves: links of rows this load wrote to areas that are gone.
+        Spi::run(
+            "SET LOCAL session_replication_role = replica;
+             INSERT INTO gn_synthese.cor_area_synthese (id_synthese, id_area)
+             SELECT id, 987654 FROM sinp_written WHERE entity = 'synthese' ORDER BY id LIMIT 3;
+             INSERT INTO gn_synthese.cor_area_synthese (id_synthese, id_area)
+             SELECT id, 987653 FROM sinp_written WHERE entity = 'synthese' ORDER BY id LIMIT 1;
+             SET LOCAL session_replication_role = origin;",
+        )
+        .unwrap();
+        let error = crate::load::entity::check_link_keys(table, keys).unwrap_err();
+        assert_eq!(error.sqlstate().code(), "23503");
+        assert_eq!(
+            error.message(),
+            "2 row(s) that new rows of gn_synthese.cor_area_synthese link to were deleted during the load"
+        );
+        assert!(error.detail().unwrap().contains("id 987653"));
+    }
+
     #[pg_test(error = "archive file \"/nonexistent/archive.zip\" does not exist")]
     fn a_missing_file_is_an_error() {
         setup_target();
