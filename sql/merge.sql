@@ -304,21 +304,6 @@ SELECT DISTINCT t.id_synthese, r.id_role
   JOIN utilisateurs.t_roles AS r ON r.uuid_role = o.uuid_role
  WHERE s._observer_uuids IS NOT NULL AND s._action IN ('I', 'U') AND {stage_batch};
 
--- name: keys synthese gn_synthese.cor_observer_synthese
--- Run when the observer links were inserted unchecked (see "unchecked links" at the end): their
--- foreign keys are checked once per user they link to. Each user is locked as a check would lock
--- it (FOR KEY SHARE, which only a delete or a key change waits for), and one that another
--- transaction deleted since it was read is not found: the count of such users, and one of them.
--- The observations need no check: this load wrote them and holds them until it commits.
-SELECT count(*), min(used.id_role)
-  FROM (SELECT DISTINCT c.id_role
-          FROM sinp_written AS w
-          JOIN gn_synthese.cor_observer_synthese AS c ON c.id_synthese = w.id
-         WHERE w.entity = 'synthese') AS used
- WHERE NOT EXISTS (SELECT FROM utilisateurs.t_roles AS r
-                    WHERE r.id_role = used.id_role
-                      FOR KEY SHARE OF r);
-
 -- name: post synthese areas
 -- The work of tri_insert_cor_area_synthese / tri_update_cor_area_synthese, done once: every
 -- enabled area the local geometry intersects (for shapes other than points: not only touches).
@@ -355,27 +340,16 @@ SELECT o.id_synthese, a.id_area
        ) AS a
  CROSS JOIN LATERAL unnest(g.ids) AS o(id_synthese);
 
--- name: keys synthese gn_synthese.cor_area_synthese
--- The same for the area links: once per area they link to.
-SELECT count(*), min(used.id_area)
-  FROM (SELECT DISTINCT c.id_area
-          FROM sinp_written AS w
-          JOIN gn_synthese.cor_area_synthese AS c ON c.id_synthese = w.id
-         WHERE w.entity = 'synthese') AS used
- WHERE NOT EXISTS (SELECT FROM ref_geo.l_areas AS a
-                    WHERE a.id_area = used.id_area
-                      FOR KEY SHARE OF a);
-
 -- name: unchecked links
--- Whether the post-work may insert into {table}, a table with a "keys" statement, with
--- session_replication_role = replica for that statement only: then PostgreSQL does not check the
--- foreign keys of each new row (a check is a query per row and key: half the time of the area
--- links), and the "keys" statement checks them afterwards, once per referenced row. The link rows
--- are made by joining the rows they reference, so a failed check can only mean a concurrent
--- delete. Allowed when the role may set the parameter (superuser, or GRANT SET ON PARAMETER
--- session_replication_role) and replica mode would skip nothing else on the table: no rules, and
--- no enabled trigger but foreign-key ones (the triggers the loader replaces are disabled by now;
--- any other keeps the per-row checks, as DESIGN.md says of unknown triggers).
+-- Whether the post-work may insert into {table} with session_replication_role = replica for that
+-- statement only: then PostgreSQL does not check the foreign keys of each new row (a check is a
+-- query per row and key: half the time of the area links), and "link keys" below checks them
+-- afterwards, once per referenced row. The link rows are made by joining the rows they reference,
+-- so a failed check can only mean a concurrent delete. Allowed when the role may set the
+-- parameter (superuser, or GRANT SET ON PARAMETER session_replication_role) and replica mode would
+-- skip nothing else on the table: no rules, and no enabled trigger but foreign-key ones (the
+-- triggers the loader replaces are disabled by now; any other keeps the per-row checks, as
+-- DESIGN.md says of unknown triggers).
 SELECT has_parameter_privilege('session_replication_role', 'SET')
        AND NOT c.relhasrules
        AND NOT EXISTS (SELECT FROM pg_trigger AS t
@@ -387,3 +361,37 @@ SELECT has_parameter_privilege('session_replication_role', 'SET')
                                                        AND p.proname LIKE 'RI\_FKey\_%')))
   FROM pg_class AS c
  WHERE c.oid = '{table}'::regclass;
+
+-- name: link foreign keys
+-- Every foreign key of the link table {table}, read from the catalog so that none is left
+-- unchecked: the table it references, its columns and theirs, and whether it references the
+-- written rows of {entity_table}.
+SELECT format('%I.%I', n.nspname, r.relname),
+       array_agg(quote_ident(a.attname) ORDER BY k.ord),
+       array_agg(quote_ident(ra.attname) ORDER BY k.ord),
+       con.confrelid = '{entity_table}'::regclass
+  FROM pg_constraint AS con
+  JOIN pg_class AS r ON r.oid = con.confrelid
+  JOIN pg_namespace AS n ON n.oid = r.relnamespace
+ CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k (attnum, ref_attnum, ord)
+  JOIN pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+  JOIN pg_attribute AS ra ON ra.attrelid = con.confrelid AND ra.attnum = k.ref_attnum
+ WHERE con.conrelid = '{table}'::regclass AND con.contype = 'f'
+ GROUP BY con.oid, n.nspname, r.relname, con.confrelid
+ ORDER BY con.oid;
+
+-- name: link keys
+-- Run, after a link table was filled unchecked, for each of its foreign keys but the one to the
+-- written rows (c.{owner}: this load wrote them and holds them until it commits). The rows the
+-- new links reference are locked as a check would lock them (FOR KEY SHARE, which only a delete
+-- or a key change waits for), and one that another transaction deleted since it was read is not
+-- found: the count of such rows, and one of them. {columns} are the link's columns, {matches} the
+-- key's equalities (MATCH SIMPLE: a link with a NULL key column is not checked).
+SELECT count(*), min(concat_ws(', ', {used_columns}))
+  FROM (SELECT DISTINCT {columns}
+          FROM sinp_written AS w
+          JOIN {table} AS c ON c.{owner} = w.id
+         WHERE w.entity = '{entity}' AND {not_null}) AS used
+ WHERE NOT EXISTS (SELECT FROM {referenced} AS r
+                    WHERE {matches}
+                      FOR KEY SHARE OF r);

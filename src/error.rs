@@ -181,7 +181,8 @@ pub enum LoadError {
     ReferencedRowsDeleted {
         table: String,
         count: i64,
-        example: i64,
+        /// The key of one of them.
+        example: String,
     },
     Internal {
         message: String,
@@ -239,7 +240,7 @@ impl LoadError {
             LoadError::Io { detail, .. } => Some(detail.clone()),
             LoadError::LimitExceeded { what, .. } => Some(format!("The archive has {what}.")),
             LoadError::ReferencedRowsDeleted { example, .. } => Some(format!(
-                "Another transaction deleted them after the load had read them (for example the one with id {example}); the load is undone."
+                "Another transaction deleted them after the load had read them (for example the one with key {example}); the load is undone."
             )),
             LoadError::Internal { .. } => None,
         }
@@ -324,7 +325,7 @@ mod tests {
             LoadError::ReferencedRowsDeleted {
                 table: "t".into(),
                 count: 1,
-                example: 7,
+                example: "7".into(),
             },
         ];
         for e in errors {

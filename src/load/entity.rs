@@ -418,7 +418,7 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     for (words, body) in statements_for("post", entity.name) {
         let body = render(body, &vars);
         let without_checks =
-            inserted_table(&body).is_some_and(|table| unchecked.iter().any(|(t, _)| *t == table));
+            inserted_table(&body).is_some_and(|table| unchecked.iter().any(|t| t.table == table));
         super::progress(&format!(
             "{} of {}{}",
             words.join(" "),
@@ -448,11 +448,12 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             run()?;
         }
     }
-    for (table, keys) in unchecked {
+    for links in &unchecked {
         super::progress(&format!(
-            "checking the foreign keys of the new rows of {table}"
+            "checking the foreign keys of the new rows of {}",
+            links.table
         ));
-        check_link_keys(table, keys)?;
+        check_link_keys(links)?;
     }
     for (words, body) in statements_for("links", entity.name) {
         // Link rows are replaced only when the file has the column.
@@ -492,26 +493,111 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     Ok(())
 }
 
-/// The link tables of the entity's post-work (those with a `keys <entity> <table>` statement) into
-/// which rows may be inserted without PostgreSQL's per-row foreign-key checks, with their keys
-/// statement: see "unchecked links" in sql/merge.sql.
-pub(crate) fn unchecked_link_tables(
-    entity: &Entity,
-) -> LoadResult<Vec<(&'static str, &'static str)>> {
+/// A link table of the entity's post-work filled without PostgreSQL's per-row foreign-key checks,
+/// with the statements that check its keys afterwards, one per foreign key.
+pub(crate) struct UncheckedLinks {
+    pub table: String,
+    pub key_checks: Vec<String>,
+}
+
+/// One foreign key of a link table: the referenced table, the link's columns, the referenced
+/// columns, and whether it references the entity's written rows.
+type ForeignKey = (String, Vec<String>, Vec<String>, bool);
+
+/// The tables the entity's post-work inserts into that may be filled unchecked ("unchecked links"
+/// in sql/merge.sql): those with a foreign key to the entity's written rows, by which the new
+/// link rows are found, and whose other foreign keys are then checked by "link keys".
+pub(crate) fn unchecked_link_tables(entity: &Entity) -> LoadResult<Vec<UncheckedLinks>> {
     let allowed = statement("unchecked links").expect("sql/merge.sql has unchecked links");
-    let mut tables = Vec::new();
-    for (words, keys) in statements_for("keys", entity.name) {
-        let Some(table) = words.first().copied() else {
+    let foreign_keys = statement("link foreign keys").expect("sql/merge.sql has link foreign keys");
+    let entity_table = entity.qualified_table();
+    let mut tables: Vec<UncheckedLinks> = Vec::new();
+    for (_, body) in statements_for("post", entity.name) {
+        let Some(table) = inserted_table(body) else {
             continue;
         };
+        if tables.iter().any(|t| t.table == table) {
+            continue;
+        }
         let may = Spi::get_one::<bool>(&render(allowed, &[("table", table)]))
             .map_err(spi_error)?
             .unwrap_or(false);
-        if may {
-            tables.push((table, keys));
+        if !may {
+            continue;
         }
+        let query = render(
+            foreign_keys,
+            &[("table", table), ("entity_table", &entity_table)],
+        );
+        let keys: Vec<ForeignKey> = Spi::connect(|client| {
+            client
+                .select(&query, None, &[])
+                .map_err(spi_error)?
+                .map(|row| {
+                    Ok((
+                        row.get::<String>(1).map_err(spi_error)?.unwrap_or_default(),
+                        row.get::<Vec<String>>(2)
+                            .map_err(spi_error)?
+                            .unwrap_or_default(),
+                        row.get::<Vec<String>>(3)
+                            .map_err(spi_error)?
+                            .unwrap_or_default(),
+                        row.get::<bool>(4).map_err(spi_error)?.unwrap_or(false),
+                    ))
+                })
+                .collect::<LoadResult<Vec<_>>>()
+        })?;
+        // The new link rows are found by their one-column key to the written rows.
+        let Some(owner) = keys
+            .iter()
+            .find(|k| k.3 && k.1.len() == 1)
+            .map(|k| k.1[0].clone())
+        else {
+            continue;
+        };
+        let key_checks = keys
+            .iter()
+            .filter(|k| !k.3)
+            .map(|key| link_key_check(entity.name, table, &owner, key))
+            .collect();
+        tables.push(UncheckedLinks {
+            table: table.to_string(),
+            key_checks,
+        });
     }
     Ok(tables)
+}
+
+/// "link keys" of sql/merge.sql for one foreign key of a link table.
+fn link_key_check(entity: &str, table: &str, owner: &str, key: &ForeignKey) -> String {
+    let (referenced, columns, referenced_columns, _) = key;
+    let joined = |separator: &str, item: &dyn Fn(&String, &String) -> String| {
+        columns
+            .iter()
+            .zip(referenced_columns)
+            .map(|(c, r)| item(c, r))
+            .collect::<Vec<_>>()
+            .join(separator)
+    };
+    render(
+        statement("link keys").expect("sql/merge.sql has link keys"),
+        &[
+            ("used_columns", &joined(", ", &|c, _| format!("used.{c}"))),
+            ("columns", &joined(", ", &|c, _| format!("c.{c}"))),
+            (
+                "not_null",
+                &joined(" AND ", &|c, _| format!("c.{c} IS NOT NULL")),
+            ),
+            (
+                "matches",
+                &joined(" AND ", &|c, r| format!("r.{r} = used.{c}")),
+            ),
+            ("table", table),
+            ("owner", owner),
+            ("referenced", referenced),
+            ("entity", entity),
+        ],
+    )
 }
 
 /// The table a statement inserts into (its first `INSERT INTO`).
@@ -537,18 +623,26 @@ fn in_replica_mode(work: impl FnOnce() -> LoadResult<()>) -> LoadResult<()> {
     .map_err(spi_error)
 }
 
-/// Checks (and locks, as a foreign-key check does) the rows the new link rows of `table`
-/// reference, once each: a row deleted by another transaction during the load fails the load.
-pub(crate) fn check_link_keys(table: &str, keys: &str) -> LoadResult<()> {
-    let (missing, example) = bigint_pair(keys, &[])?;
-    match missing {
-        Some(count) if count > 0 => Err(LoadError::ReferencedRowsDeleted {
-            table: table.to_string(),
-            count,
-            example: example.unwrap_or_default(),
-        }),
-        _ => Ok(()),
+/// Checks (and locks, as a foreign-key check does) the rows the new link rows reference, once
+/// each: a row deleted by another transaction during the load fails the load.
+pub(crate) fn check_link_keys(links: &UncheckedLinks) -> LoadResult<()> {
+    for check in &links.key_checks {
+        let (missing, example) = Spi::connect(|client| {
+            let row = client.select(check, None, &[]).map_err(spi_error)?.first();
+            Ok::<_, LoadError>((
+                row.get::<i64>(1).map_err(spi_error)?.unwrap_or(0),
+                row.get::<String>(2).map_err(spi_error)?.unwrap_or_default(),
+            ))
+        })?;
+        if missing > 0 {
+            return Err(LoadError::ReferencedRowsDeleted {
+                table: links.table.clone(),
+                count: missing,
+                example,
+            });
+        }
     }
+    Ok(())
 }
 
 /// For a validation, which writes nothing to the targets: the keys of the staged rows become

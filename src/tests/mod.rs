@@ -824,12 +824,16 @@ mod tests {
         .unwrap_or_default()
     }
 
-    fn unchecked_tables() -> Vec<&'static str> {
+    fn unchecked_tables() -> Vec<String> {
         let synthese = crate::spec::entity_by_file("synthese.csv").unwrap();
         crate::load::entity::unchecked_link_tables(synthese)
             .unwrap()
             .into_iter()
-            .map(|(table, _)| table)
+            .map(|links| {
+                // One check per foreign key but the one to the synthese.
+                assert_eq!(links.key_checks.len(), 1, "{}", links.table);
+                links.table
+            })
             .collect()
     }
 
@@ -895,12 +899,12 @@ mod tests {
             let synthese = crate::spec::entity_by_file("synthese.csv").unwrap();
             crate::load::entity::unchecked_link_tables(synthese).unwrap()
         };
-        let (table, keys) = tables
+        let links = tables
             .iter()
-            .find(|(t, _)| *t == "gn_synthese.cor_area_synthese")
-            .copied()
+            .find(|t| t.table == "gn_synthese.cor_area_synthese")
             .unwrap();
-        assert!(crate::load::entity::check_link_keys(table, keys).is_ok());
+        assert!(links.key_checks[0].contains("FOR KEY SHARE"));
+        assert!(crate::load::entity::check_link_keys(links).is_ok());
         // What a concurrent delete leaves: links of rows this load wrote to areas that are gone.
         Spi::run(
             "SET LOCAL session_replication_role = replica;
@@ -911,13 +915,13 @@ mod tests {
              SET LOCAL session_replication_role = origin;",
         )
         .unwrap();
-        let error = crate::load::entity::check_link_keys(table, keys).unwrap_err();
+        let error = crate::load::entity::check_link_keys(links).unwrap_err();
         assert_eq!(error.sqlstate().code(), "23503");
         assert_eq!(
             error.message(),
             "2 row(s) that new rows of gn_synthese.cor_area_synthese link to were deleted during the load"
         );
-        assert!(error.detail().unwrap().contains("id 987653"));
+        assert!(error.detail().unwrap().contains("key 987653"));
     }
 
     #[pg_test(error = "archive file \"/nonexistent/archive.zip\" does not exist")]
