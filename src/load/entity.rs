@@ -547,18 +547,17 @@ pub(crate) fn unchecked_link_tables(entity: &Entity) -> LoadResult<Vec<Unchecked
                 })
                 .collect::<LoadResult<Vec<_>>>()
         })?;
-        // The new link rows are found by their one-column key to the written rows.
-        let Some(owner) = keys
-            .iter()
-            .find(|k| k.3 && k.1.len() == 1)
-            .map(|k| k.1[0].clone())
-        else {
+        // The new link rows are found by their one-column key to the written rows; every other
+        // foreign key is checked.
+        let Some(owner_key) = keys.iter().position(|k| k.3 && k.1.len() == 1) else {
             continue;
         };
+        let owner = &keys[owner_key].1[0];
         let key_checks = keys
             .iter()
-            .filter(|k| !k.3)
-            .map(|key| link_key_check(entity.name, table, &owner, key))
+            .enumerate()
+            .filter(|(i, _)| *i != owner_key)
+            .map(|(_, key)| link_key_check(entity.name, table, owner, key))
             .collect();
         tables.push(UncheckedLinks {
             table: table.to_string(),
