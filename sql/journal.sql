@@ -1,5 +1,5 @@
--- The extension's own tables: the import journal and the registry of target triggers the loader
--- replaces. They belong to the extension (its data is dumped by pg_dump); the target tables do not.
+-- The extension's own objects: the import journal, the registry of target triggers the loader
+-- replaces, and a helper of the checks. They belong to the extension (its data is dumped by pg_dump); the target tables do not.
 
 CREATE TABLE sinp_import.imports (
     import_id        bigserial PRIMARY KEY,
@@ -85,3 +85,40 @@ INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by)
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports_import_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.import_errors', '');
+
+-- The staged geometries PostGIS cannot project into target_srid, each with PostGIS's reason.
+-- One set-based attempt first (the usual case: all project, one pass); only when it fails, one
+-- attempt per geometry, each in its own exception block, to name the failing lines. Only
+-- internal_error (what PostGIS raises for a failed projection) is caught: a cancel still cancels.
+-- Candidates are the geometries in another known SRID; a geometry without SRID is in target_srid.
+CREATE FUNCTION sinp_import.unprojectable_geometries(stage regclass, target_srid integer)
+RETURNS TABLE (line bigint, geom text, reason text)
+LANGUAGE plpgsql VOLATILE AS $function$
+DECLARE
+    candidates text := format(
+        'SELECT s._line, s._geom FROM %s AS s
+          WHERE s._geom IS NOT NULL
+            AND public.ST_SRID(s._geom) NOT IN (0, $1)
+            AND EXISTS (SELECT 1 FROM public.spatial_ref_sys AS r
+                         WHERE r.srid = public.ST_SRID(s._geom))', stage);
+    candidate record;
+BEGIN
+    BEGIN
+        EXECUTE format('SELECT count(public.ST_Transform(c._geom, $1)) FROM (%s) AS c', candidates)
+          USING target_srid;
+        RETURN;
+    EXCEPTION WHEN internal_error THEN
+        NULL;
+    END;
+    FOR candidate IN EXECUTE candidates || ' ORDER BY s._line' USING target_srid LOOP
+        BEGIN
+            PERFORM public.ST_Transform(candidate._geom, target_srid);
+        EXCEPTION WHEN internal_error THEN
+            line := candidate._line;
+            geom := left(public.ST_AsText(candidate._geom), 200);
+            reason := SQLERRM;
+            RETURN NEXT;
+        END;
+    END LOOP;
+END
+$function$;

@@ -79,6 +79,7 @@ RETURNING id_synthese;
 -- name: source synthese
 -- The synthese rows as they are written: the geometry read by PostGIS (EWKT, hex EWKB, or WKT
 -- in the local SRID), or the attached area's geometry, projected to the local SRID and 4326.
+-- GeoNature's geometry columns are 2D: Z and M are dropped (a warning counts them).
 SELECT s.*,
        g.geom_local                                              AS the_geom_local,
        public.ST_Transform(g.geom_input, 4326)                   AS the_geom_4326,
@@ -92,8 +93,9 @@ SELECT s.*,
  CROSS JOIN LATERAL (
        SELECT i.geom_input, public.ST_Transform(i.geom_input, {local_srid}) AS geom_local
          FROM (SELECT CASE WHEN s._geom IS NULL THEN area.geom
-                           WHEN public.ST_SRID(s._geom) = 0 THEN public.ST_SetSRID(s._geom, {local_srid})
-                           ELSE s._geom
+                           WHEN public.ST_SRID(s._geom) = 0
+                           THEN public.ST_SetSRID(public.ST_Force2D(s._geom), {local_srid})
+                           ELSE public.ST_Force2D(s._geom)
                       END AS geom_input) AS i
        ) AS g
 
@@ -114,6 +116,22 @@ SELECT s._line, public.ST_SRID(s._geom)::text
    AND public.ST_SRID(s._geom) <> 0
    AND NOT EXISTS (SELECT 1 FROM public.spatial_ref_sys AS r WHERE r.srid = public.ST_SRID(s._geom))
  ORDER BY s._line;
+
+-- name: check synthese INVALID_GEOMETRY geom projection
+-- A geometry PostGIS cannot project into the local SRID would stop the load with an ERROR: it is
+-- a row problem instead (most often longitude and latitude swapped, or out of their range).
+SELECT p.line, p.geom,
+       'cannot be projected to the local SRID {local_srid}: ' || p.reason
+       || CASE WHEN r.proj4text LIKE '%+proj=longlat%'
+                    AND (public.ST_XMin(s._geom) < -180 OR public.ST_XMax(s._geom) > 180
+                         OR public.ST_YMin(s._geom) < -90 OR public.ST_YMax(s._geom) > 90)
+               THEN ' (longitude must be within -180..180 and latitude within -90..90: are X and Y swapped?)'
+               ELSE ''
+          END
+  FROM sinp_import.unprojectable_geometries('{stage}', {local_srid}) AS p
+  JOIN {stage} AS s ON s._line = p.line
+  JOIN public.spatial_ref_sys AS r ON r.srid = public.ST_SRID(s._geom)
+ ORDER BY p.line;
 
 -- name: check synthese INVALID_GEOMETRY geom
 -- Readable but not valid (self-intersections...): GeoNature cannot compute its areas reliably.

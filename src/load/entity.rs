@@ -94,6 +94,7 @@ impl RowSource for Chunks {
 struct Produced {
     rejected: i64,
     without_srid: u64,
+    z_or_m: u64,
     rejected_keys: Vec<String>,
 }
 
@@ -174,6 +175,7 @@ pub fn stage<R: Read + Send>(
                 Produced {
                     rejected: rows.rejected,
                     without_srid: rows.converter.geometries_without_srid,
+                    z_or_m: rows.converter.geometries_z_or_m,
                     rejected_keys: rows.rejected_keys,
                 }
             });
@@ -189,6 +191,7 @@ pub fn stage<R: Read + Send>(
     let Produced {
         rejected,
         without_srid,
+        z_or_m,
         rejected_keys,
     } = produced.map_err(|panic| {
         let what = panic
@@ -211,6 +214,18 @@ pub fn stage<R: Read + Send>(
                 format!(
                     "{without_srid} geometries have no SRID: the local SRID {} is assumed",
                     ctx.local_srid
+                ),
+            )
+            .in_column("geom"),
+        );
+    }
+    if z_or_m > 0 {
+        ctx.problems.push(
+            Problem::warning(
+                entity.file,
+                "GEOMETRY_Z_OR_M_DROPPED",
+                format!(
+                    "{z_or_m} geometries have Z or M coordinates: only X and Y are written (the geometry columns are 2D)"
                 ),
             )
             .in_column("geom"),
@@ -261,7 +276,9 @@ fn run_checks(ctx: &mut LoadContext, entity: &'static Entity, stage: &str) -> Lo
         let (Some(code), Some(column)) = (words.first(), words.get(1)) else {
             continue;
         };
-        checks.push((render(body, &[("stage", stage)]), code, column.to_string()));
+        let local_srid = ctx.local_srid.to_string();
+        let vars = [("stage", stage), ("local_srid", local_srid.as_str())];
+        checks.push((render(body, &vars), code, column.to_string()));
     }
     for (query, code, column) in checks {
         let found: Vec<(i64, Option<String>, Option<String>)> = Spi::connect(|client| {

@@ -475,6 +475,69 @@ mod tests {
             2,
             "geom",
         );
+        expect_row(
+            m().set(s, 0, "geom", "POINT EMPTY"),
+            "INVALID_GEOMETRY",
+            s,
+            2,
+            "geom",
+        );
+        // Out of its SRID's range, or of the local projection's domain: PostGIS cannot project
+        // them, and the load would stop with an ERROR; a lenient load sets them aside instead.
+        let unprojectable = m().set(s, 0, "geom", "SRID=4326;POINT(44.6 91)").set(
+            s,
+            1,
+            "geom",
+            "SRID=4326;POINT(180 -90)",
+        );
+        expect_row(unprojectable.clone(), "INVALID_GEOMETRY", s, 2, "geom");
+        expect_row(unprojectable.clone(), "INVALID_GEOMETRY", s, 3, "geom");
+        let result = load_bytes(&unprojectable.zip(), NAME, "lenient", false);
+        let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
+        assert_eq!(
+            (synthese.0.as_str(), synthese.2, synthese.6),
+            ("applied_with_errors", 1, 2)
+        );
+        let messages = Spi::get_one::<String>(
+            "SELECT string_agg(message, ' | ' ORDER BY line) FROM sinp_import.import_errors
+              WHERE code = 'INVALID_GEOMETRY'",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(
+            messages.contains("cannot be projected to the local SRID 2154")
+                && messages.contains("are X and Y swapped?"),
+            "{messages}"
+        );
+        // Z and M are dropped with one warning: GeoNature's geometry columns are 2D.
+        let z = m().set(
+            s,
+            0,
+            "geom",
+            "SRID=2154;POINT Z(959204.517 6405928.812 1250)",
+        );
+        let found = validate(&z.zip(), NAME);
+        assert_eq!(
+            found,
+            vec![(
+                s.to_string(),
+                None,
+                Some("geom".to_string()),
+                "warning".to_string(),
+                "GEOMETRY_Z_OR_M_DROPPED".to_string()
+            )]
+        );
+        let result = load_bytes(&z.zip(), NAME, "strict", false);
+        assert_eq!(result[0].0, "applied");
+        assert_eq!(
+            Spi::get_one::<String>(&format!(
+                "SELECT public.ST_AsText(the_geom_local) FROM gn_synthese.synthese WHERE unique_id_sinp = '{}'",
+                OBS[0]
+            ))
+            .unwrap()
+            .unwrap(),
+            "POINT(959204.517 6405928.812)"
+        );
         // Bare WKT is accepted with one warning for the file.
         let found = validate(
             &m().set(s, 0, "geom", "POINT(959204.517 6405928.812)").zip(),
@@ -490,6 +553,48 @@ mod tests {
                 "GEOMETRY_WITHOUT_SRID".to_string()
             )]
         );
+    }
+
+    /// Values a PostgreSQL text or jsonb cannot hold are row problems, not an ERROR of the COPY.
+    #[pg_test]
+    fn values_postgresql_cannot_store_are_row_problems() {
+        setup_target();
+        let s = "synthese.csv";
+        let m = MiniArchive::valid()
+            .set(s, 0, "nom_cite", "Larus\0fuscus")
+            .edit(s, |records| {
+                for (i, record) in records.iter_mut().enumerate() {
+                    record.push(["x_note", "ok", "a\0b", "ok"][i].to_string());
+                }
+            })
+            .set(s, 2, "additional_data", r#"{"a":"x\u0000y"}"#);
+        let found = validate(&m.zip(), NAME);
+        let codes: Vec<(Option<i64>, Option<&str>, &str)> = found
+            .iter()
+            .map(|(_, l, c, _, k)| (*l, c.as_deref(), k.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                (Some(2), Some("nom_cite"), "ENCODING_ERROR"),
+                (Some(3), Some("x_note"), "ENCODING_ERROR"),
+                (Some(4), Some("additional_data"), "INVALID_JSON"),
+            ]
+        );
+        let result = load_bytes(&m.zip(), NAME, "lenient", false);
+        let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
+        assert_eq!(
+            (synthese.0.as_str(), synthese.2, synthese.6),
+            ("applied_with_errors", 0, 3)
+        );
+        // The raw record is kept, its NUL byte shown as U+FFFD.
+        let raw = Spi::get_one::<String>(
+            "SELECT raw_record FROM sinp_import.import_errors WHERE code = 'ENCODING_ERROR' AND line = 2",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(raw.contains("Larus\u{FFFD}fuscus"), "{raw}");
+        assert!(raw.starts_with(OBS[0]), "{raw}");
     }
 
     #[pg_test]
@@ -528,7 +633,7 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let nasty: &[u8] = b"\t\n\r\"\\N{}[],;.-0123456789\xff\xc3";
+        let nasty: &[u8] = b"\t\n\r\"\\N{}[],;.-0123456789\xff\xc3\0";
         let base = MiniArchive::valid();
         let mut outcomes = std::collections::BTreeMap::new();
         for round in 0..160 {

@@ -108,9 +108,18 @@ impl<R: Read> TsvReader<R> {
         }
         let mut header = Vec::with_capacity(tsv.record.len());
         for i in 0..tsv.record.len() {
-            let name = std::str::from_utf8(&tsv.record[i]).map_err(|_| {
-                Problem::error(file, "ENCODING_ERROR", "the header is not valid UTF-8").at_line(1)
-            })?;
+            let name = match decode_field(&tsv.record[i]) {
+                Err(e) => {
+                    return Err(Problem::error(
+                        file,
+                        "ENCODING_ERROR",
+                        format!("{} (in the header)", e.message()),
+                    )
+                    .at_line(1))
+                }
+                // The header's names are taken as written: no NULL, no escapes.
+                Ok(_) => std::str::from_utf8(&tsv.record[i]).unwrap_or_default(),
+            };
             header.push(name.trim().to_string());
         }
         tsv.header = header;
@@ -192,7 +201,8 @@ impl<R: Read> TsvReader<R> {
         &self.record[i]
     }
 
-    /// The current record exactly as written in the file, without its line terminator.
+    /// The current record exactly as written in the file, without its line terminator (bytes that
+    /// text cannot hold replaced).
     pub fn raw_record(&self) -> String {
         let log = locked(&self.log);
         let mut raw = log.slice(self.record_start, self.record_end);
@@ -203,16 +213,40 @@ impl<R: Read> TsvReader<R> {
                 break;
             }
         }
-        String::from_utf8_lossy(raw).into_owned()
+        // Stored as text in the journal: invalid UTF-8 and NUL bytes, which text cannot hold,
+        // become U+FFFD.
+        String::from_utf8_lossy(raw).replace('\0', "\u{FFFD}")
+    }
+}
+
+/// Why a field's bytes are not text PostgreSQL can store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undecodable {
+    NotUtf8,
+    /// A NUL byte: valid UTF-8, but no PostgreSQL text, varchar or jsonb value may contain it.
+    Nul,
+}
+
+impl Undecodable {
+    pub fn message(self) -> &'static str {
+        match self {
+            Undecodable::NotUtf8 => "the value is not valid UTF-8",
+            Undecodable::Nul => {
+                "the value contains a NUL byte (0x00), which PostgreSQL text cannot store"
+            }
+        }
     }
 }
 
 /// A field's value: `None` for `\N`, otherwise the text with the escapes decoded.
-pub fn decode_field(raw: &[u8]) -> Result<Option<Cow<'_, str>>, std::str::Utf8Error> {
+pub fn decode_field(raw: &[u8]) -> Result<Option<Cow<'_, str>>, Undecodable> {
     if raw == b"\\N" {
         return Ok(None);
     }
-    let text = std::str::from_utf8(raw)?;
+    let text = std::str::from_utf8(raw).map_err(|_| Undecodable::NotUtf8)?;
+    if raw.contains(&0) {
+        return Err(Undecodable::Nul);
+    }
     Ok(Some(decode_escapes(text)))
 }
 
@@ -306,6 +340,17 @@ mod tests {
     }
 
     #[test]
+    fn a_nul_byte_is_undecodable_and_replaced_in_the_raw_record() {
+        let mut r = TsvReader::new("t.csv", &b"a\tb\nx\0y\tz\n"[..]).unwrap();
+        assert!(r.next_record().unwrap());
+        assert_eq!(decode_field(r.raw_field(0)), Err(Undecodable::Nul));
+        assert_eq!(decode_field(r.raw_field(1)).unwrap().as_deref(), Some("z"));
+        assert_eq!(r.raw_record(), "x\u{FFFD}y\tz");
+        let e = TsvReader::new("t.csv", &b"a\0\tb\n"[..]).err().unwrap();
+        assert_eq!((e.code, e.line), ("ENCODING_ERROR", Some(1)));
+    }
+
+    #[test]
     fn raw_records_stay_exact_far_into_a_large_file() {
         let mut text = String::from("id\tv\n");
         for i in 0..20_000 {
@@ -332,7 +377,8 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_an_error_for_the_field() {
-        assert!(decode_field(b"ab\xff").is_err());
+        assert_eq!(decode_field(b"ab\xff"), Err(Undecodable::NotUtf8));
+        assert_eq!(decode_field(b"a\0b"), Err(Undecodable::Nul));
         assert_eq!(decode_field(b"\\N").unwrap(), None);
         assert_eq!(decode_field(b"").unwrap().as_deref(), Some(""));
     }

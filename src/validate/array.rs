@@ -76,6 +76,9 @@ fn from_json(value: &serde_json::Value) -> ValueResult<Node> {
             items.iter().map(from_json).collect::<ValueResult<_>>()?,
         )),
         serde_json::Value::Null => Ok(Node::Item(None)),
+        serde_json::Value::String(s) if s.contains('\0') => Err(invalid(
+            "an element contains \\u0000, which PostgreSQL cannot store",
+        )),
         serde_json::Value::String(s) => Ok(Node::Item(Some(s.clone()))),
         serde_json::Value::Number(n) => Ok(Node::Item(Some(n.to_string()))),
         serde_json::Value::Bool(b) => Ok(Node::Item(Some(b.to_string()))),

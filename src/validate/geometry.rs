@@ -10,12 +10,25 @@ use geozero::CoordDimensions;
 
 use super::{ValueError, ValueResult};
 
-/// Checks a geometry's text; returns its SRID when it names one.
-pub fn check_geometry(text: &str) -> ValueResult<Option<i32>> {
+/// What the loader needs to know of an accepted geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeometryFacts {
+    /// The SRID it names, if any (else the local SRID is assumed).
+    pub srid: Option<i32>,
+    /// It has Z or M coordinates, which the 2D target columns cannot take (only X and Y are kept).
+    pub z_or_m: bool,
+}
+
+/// Checks a geometry's text.
+pub fn check_geometry(text: &str) -> ValueResult<GeometryFacts> {
     let text = text.trim();
     if is_hex(text) {
-        let ewkt = ewkb_to_ewkt(text)?;
-        return check_ewkt(&ewkt);
+        let (ewkt, z_or_m) = ewkb_to_ewkt(text)?;
+        let facts = check_ewkt(&ewkt)?;
+        return Ok(GeometryFacts {
+            z_or_m: facts.z_or_m || z_or_m,
+            ..facts
+        });
     }
     check_ewkt(text)
 }
@@ -60,10 +73,12 @@ fn wkt_nesting(text: &str) -> usize {
 
 /// A WKT writer that refuses collections nested deeper than [`MAX_NESTING`]: geozero's WKB reader
 /// calls `geometrycollection_begin` before it recurses into the members, so the refusal stops the
-/// recursion. Everything else is the writer's.
+/// recursion. It also notes Z and M coordinates, which it leaves out of the 2D text it writes.
+/// Everything else is the writer's.
 struct NestingGuard<W: std::io::Write> {
     writer: WktWriter<W>,
     collections: usize,
+    z_or_m: bool,
 }
 
 macro_rules! delegate {
@@ -75,11 +90,12 @@ macro_rules! delegate {
 }
 
 impl<W: std::io::Write> geozero::GeomProcessor for NestingGuard<W> {
+    // Every dimension is asked for, so that `coordinate` sees Z and M.
     fn dimensions(&self) -> CoordDimensions {
-        self.writer.dimensions()
+        CoordDimensions::xyzm()
     }
     fn multi_dim(&self) -> bool {
-        self.writer.multi_dim()
+        true
     }
     fn geometrycollection_begin(&mut self, size: usize, idx: usize) -> geozero::error::Result<()> {
         self.collections += 1;
@@ -103,7 +119,8 @@ impl<W: std::io::Write> geozero::GeomProcessor for NestingGuard<W> {
         tm: Option<u64>,
         idx: usize,
     ) -> geozero::error::Result<()> {
-        self.writer.coordinate(x, y, z, m, t, tm, idx)
+        self.z_or_m |= z.is_some() || m.is_some();
+        self.writer.coordinate(x, y, None, None, t, tm, idx)
     }
     delegate! {
         srid(srid: Option<i32>);
@@ -140,8 +157,9 @@ impl<W: std::io::Write> geozero::GeomProcessor for NestingGuard<W> {
     }
 }
 
-/// Hex EWKB → EWKT through geozero (the SRID, when present, becomes the `SRID=n;` prefix).
-fn ewkb_to_ewkt(hex: &str) -> ValueResult<String> {
+/// Hex EWKB → 2D EWKT through geozero (the SRID, when present, becomes the `SRID=n;` prefix), and
+/// whether the EWKB had Z or M coordinates.
+fn ewkb_to_ewkt(hex: &str) -> ValueResult<(String, bool)> {
     let bytes: Vec<u8> = (0..hex.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
@@ -151,17 +169,20 @@ fn ewkb_to_ewkt(hex: &str) -> ValueResult<String> {
     let mut guard = NestingGuard {
         writer: WktWriter::with_opts(&mut out, WktDialect::Ewkt, CoordDimensions::xy(), None),
         collections: 0,
+        z_or_m: false,
     };
     let read = geozero::wkb::process_ewkb_geom(&mut bytes.as_slice(), &mut guard);
     if guard.collections > MAX_NESTING {
         return Err(too_deep());
     }
     read.map_err(|e| invalid_wkt(format!("unreadable hex EWKB: {e}")))?;
+    let z_or_m = guard.z_or_m;
     drop(guard);
-    String::from_utf8(out).map_err(|_| invalid_wkt("unreadable hex EWKB"))
+    let text = String::from_utf8(out).map_err(|_| invalid_wkt("unreadable hex EWKB"))?;
+    Ok((text, z_or_m))
 }
 
-fn check_ewkt(text: &str) -> ValueResult<Option<i32>> {
+fn check_ewkt(text: &str) -> ValueResult<GeometryFacts> {
     let (srid, wkt_text) = match text.get(..5) {
         Some(prefix) if prefix.eq_ignore_ascii_case("SRID=") => {
             let (srid, rest) = text[5..]
@@ -181,7 +202,32 @@ fn check_ewkt(text: &str) -> ValueResult<Option<i32>> {
     let geometry = wkt::Wkt::<f64>::from_str(wkt_text.trim())
         .map_err(|e| invalid_wkt(format!("unreadable WKT: {e}")))?;
     check_structure(&geometry)?;
-    Ok(srid)
+    if is_empty(&geometry) {
+        return Err(invalid_geometry(
+            "the geometry is empty: it locates nothing (leave geom empty and give code_area_attachment instead)",
+        ));
+    }
+    Ok(GeometryFacts {
+        srid,
+        z_or_m: geometry.dimension() != wkt::types::Dimension::XY,
+    })
+}
+
+/// No coordinates at all (`POINT EMPTY`, `GEOMETRYCOLLECTION(POLYGON EMPTY)`, hex EWKB NaN points).
+fn is_empty(geometry: &wkt::Wkt<f64>) -> bool {
+    use wkt::Wkt;
+    match geometry {
+        Wkt::Point(p) => p.coord().is_none(),
+        Wkt::LineString(l) => l.coords().is_empty(),
+        Wkt::Polygon(p) => p.rings().iter().all(|r| r.coords().is_empty()),
+        Wkt::MultiPoint(m) => m.points().iter().all(|p| p.coord().is_none()),
+        Wkt::MultiLineString(m) => m.line_strings().iter().all(|l| l.coords().is_empty()),
+        Wkt::MultiPolygon(m) => m
+            .polygons()
+            .iter()
+            .all(|p| p.rings().iter().all(|r| r.coords().is_empty())),
+        Wkt::GeometryCollection(c) => c.geometries().iter().all(is_empty),
+    }
 }
 
 /// What PostGIS refuses when reading: too few points, unclosed rings, non-finite coordinates.
@@ -242,23 +288,20 @@ mod tests {
 
     #[test]
     fn the_three_spellings_are_accepted() {
+        let srid = |text: &str| check_geometry(text).unwrap().srid;
+        assert_eq!(srid("SRID=2154;POINT(959204.517 6405928.812)"), Some(2154));
         assert_eq!(
-            check_geometry("SRID=2154;POINT(959204.517 6405928.812)").unwrap(),
-            Some(2154)
-        );
-        assert_eq!(
-            check_geometry("srid=4326;POLYGON((6 44,6.1 44,6.1 44.1,6 44.1,6 44))").unwrap(),
+            srid("srid=4326;POLYGON((6 44,6.1 44,6.1 44.1,6 44.1,6 44))"),
             Some(4326)
         );
-        assert_eq!(check_geometry("POINT(1 2)").unwrap(), None);
+        assert_eq!(srid("POINT(1 2)"), None);
         // A real CEN PACA geometry: hex EWKB, SRID 2154.
         assert_eq!(
-            check_geometry("01010000206A080000B81E85EBCB61294148E17AA487FC5741").unwrap(),
+            srid("01010000206A080000B81E85EBCB61294148E17AA487FC5741"),
             Some(2154)
         );
         assert_eq!(
-            check_geometry("SRID=2154;MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))")
-                .unwrap(),
+            srid("SRID=2154;MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))"),
             Some(2154)
         );
         assert!(check_geometry("GEOMETRYCOLLECTION(POINT(1 2),LINESTRING(0 0,1 1))").is_ok());
@@ -307,6 +350,20 @@ mod tests {
     }
 
     #[test]
+    fn z_and_m_coordinates_are_noticed_in_every_spelling() {
+        let z_or_m = |text: &str| check_geometry(text).unwrap().z_or_m;
+        assert!(!z_or_m("SRID=2154;POINT(1 2)"));
+        assert!(z_or_m("SRID=2154;POINT Z(1 2 3)"));
+        assert!(z_or_m("POINT M(1 2 3)"));
+        assert!(z_or_m("LINESTRING ZM(1 2 3 4,5 6 7 8)"));
+        // SRID=2154;POINT Z(1 2 3) and POINT(1 2) as hex EWKB.
+        assert!(z_or_m(
+            "01010000A06A080000000000000000F03F00000000000000400000000000000840"
+        ));
+        assert!(!z_or_m("0101000000000000000000F03F0000000000000040"));
+    }
+
+    #[test]
     fn unreadable_text_is_invalid_wkt() {
         for bad in [
             "POINT(1)",
@@ -330,6 +387,11 @@ mod tests {
             "POLYGON((0 0,1 0,1 1,0 0.5))",
             "POLYGON((0 0,1 0,0 0))",
             "LINESTRING(1 1)",
+            "POINT EMPTY",
+            "SRID=2154;POLYGON EMPTY",
+            "GEOMETRYCOLLECTION(POINT EMPTY,LINESTRING EMPTY)",
+            // POINT EMPTY as PostGIS writes it in hex EWKB: NaN coordinates, SRID 4326.
+            "0101000020E6100000000000000000F87F000000000000F87F",
         ] {
             assert_eq!(
                 check_geometry(bad).unwrap_err().code,

@@ -235,31 +235,51 @@ pub fn check_length(text: &str, max_chars: usize) -> ValueResult<()> {
     Ok(())
 }
 
+/// Whether a parsed JSON value contains U+0000 (written `\u0000`) in a key or a string: valid
+/// JSON that PostgreSQL's jsonb refuses.
+fn contains_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(contains_nul),
+        serde_json::Value::Object(map) => {
+            map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v))
+        }
+        _ => false,
+    }
+}
+
+/// Parses JSON text, refusing what jsonb cannot store.
+fn parse_json(text: &str) -> ValueResult<serde_json::Value> {
+    let value = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| ValueError::new("INVALID_JSON", format!("invalid JSON: {e}")))?;
+    if contains_nul(&value) {
+        return Err(ValueError::new(
+            "INVALID_JSON",
+            "the JSON contains \\u0000, which PostgreSQL's jsonb cannot store",
+        ));
+    }
+    Ok(value)
+}
+
 pub fn parse_json_object(text: &str) -> ValueResult<serde_json::Map<String, serde_json::Value>> {
-    match serde_json::from_str::<serde_json::Value>(text) {
+    match parse_json(text) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(ValueError::new(
             "INVALID_JSON",
             "expected a JSON object {...}",
         )),
-        Err(e) => Err(ValueError::new(
-            "INVALID_JSON",
-            format!("invalid JSON: {e}"),
-        )),
+        Err(e) => Err(e),
     }
 }
 
 pub fn parse_json_array(text: &str) -> ValueResult<Vec<serde_json::Value>> {
-    match serde_json::from_str::<serde_json::Value>(text) {
+    match parse_json(text) {
         Ok(serde_json::Value::Array(items)) => Ok(items),
         Ok(_) => Err(ValueError::new(
             "INVALID_JSON",
             "expected a JSON array [...]",
         )),
-        Err(e) => Err(ValueError::new(
-            "INVALID_JSON",
-            format!("invalid JSON: {e}"),
-        )),
+        Err(e) => Err(e),
     }
 }
 
@@ -381,6 +401,31 @@ mod tests {
         assert_eq!(parse_json_object("[1]").unwrap_err().code, "INVALID_JSON");
         assert_eq!(parse_json_object("{").unwrap_err().code, "INVALID_JSON");
         assert_eq!(parse_json_array(r#"[{"reference":"r"}]"#).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn json_that_jsonb_cannot_store_is_invalid() {
+        for text in [
+            r#"{"a":"x\u0000y"}"#,
+            r#"{"\u0000":1}"#,
+            r#"{"a":[{"b":"\u0000"}]}"#,
+        ] {
+            let e = parse_json_object(text).unwrap_err();
+            assert_eq!(
+                (e.code, e.message.contains("u0000")),
+                ("INVALID_JSON", true)
+            );
+        }
+        assert_eq!(
+            parse_json_array(r#"["\u0000"]"#).unwrap_err().code,
+            "INVALID_JSON"
+        );
+        assert_eq!(
+            parse_text_array(r#"["a","b\u0000"]"#).unwrap_err().code,
+            "INVALID_ARRAY"
+        );
+        // Other escapes are fine.
+        assert_eq!(parse_json_object(r#"{"a":"\u00e9"}"#).unwrap()["a"], "é");
     }
 
     #[test]

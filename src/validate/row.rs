@@ -193,6 +193,8 @@ pub struct RowConverter<'a> {
     action_field: usize,
     /// Geometries written without SRID (the local SRID is assumed: one warning per file).
     pub geometries_without_srid: u64,
+    /// Geometries with Z or M coordinates (only X and Y are written: one warning per file).
+    pub geometries_z_or_m: u64,
 }
 
 impl<'a> RowConverter<'a> {
@@ -222,6 +224,7 @@ impl<'a> RowConverter<'a> {
             json_additional: None,
             action_field,
             geometries_without_srid: 0,
+            geometries_z_or_m: 0,
         }
     }
 
@@ -292,14 +295,10 @@ impl<'a> RowConverter<'a> {
         };
         match decode_field(record.raw_field(position)) {
             Ok(v) => Ok(v),
-            Err(_) => {
+            Err(e) => {
                 problems.push(
-                    self.problem(
-                        "ENCODING_ERROR",
-                        "the value is not valid UTF-8".into(),
-                        record.line(),
-                    )
-                    .in_column(self.column_label(field)),
+                    self.problem("ENCODING_ERROR", e.message().into(), record.line())
+                        .in_column(self.column_label(field)),
                 );
                 Err(())
             }
@@ -361,9 +360,16 @@ impl<'a> RowConverter<'a> {
 
         for (position, name) in &self.plan.extras {
             // A NULL adds no key; an extra column is kept as the text given in the file.
-            if let Ok(Some(v)) = decode_field(record.raw_field(*position)) {
-                self.additional
-                    .insert(name.clone(), Value::String(v.into_owned()));
+            match decode_field(record.raw_field(*position)) {
+                Ok(Some(v)) => {
+                    self.additional
+                        .insert(name.clone(), Value::String(v.into_owned()));
+                }
+                Ok(None) => {}
+                Err(e) => problems.push(
+                    self.problem("ENCODING_ERROR", e.message().into(), line)
+                        .in_column(name),
+                ),
             }
         }
 
@@ -475,9 +481,9 @@ impl<'a> RowConverter<'a> {
             }
             Role::Geometry => {
                 // Checked here; read and projected by PostGIS from the staging column.
-                if check_geometry(text)?.is_none() {
-                    self.geometries_without_srid += 1;
-                }
+                let facts = check_geometry(text)?;
+                self.geometries_without_srid += u64::from(facts.srid.is_none());
+                self.geometries_z_or_m += u64::from(facts.z_or_m);
                 self.row.text(slot, text.trim());
             }
             Role::Observers(_) => {
