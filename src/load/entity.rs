@@ -106,11 +106,13 @@ pub struct StagedEntity {
     pub counts: EntityCounts,
 }
 
-/// Parses, validates and stages the file; the returned problems include header problems.
+/// Parses, validates and stages the file; the returned problems include header problems. A
+/// validation (`check_only`) stages only the columns its set-based checks read.
 pub fn stage<R: Read + Send>(
     ctx: &mut LoadContext,
     entity: &'static Entity,
     input: R,
+    check_only: bool,
 ) -> LoadResult<Option<StagedEntity>> {
     let target = entity.qualified_table();
     let target_columns = super::resolver::table_columns(&target)?
@@ -130,16 +132,34 @@ pub fn stage<R: Read + Send>(
     }
 
     let layout = StagingLayout::for_entity(entity);
+    let staged_columns = if check_only {
+        // The key and the legacy key are read by the duplicate check and register_staged_keys.
+        let legacy = entity
+            .linked_as
+            .and_then(|(_, field)| entity.field(field))
+            .and_then(|field| field.target_column());
+        let names: Vec<&str> = [Some(entity.key_column()), legacy]
+            .into_iter()
+            .flatten()
+            .collect();
+        let checks: Vec<&str> = statements_for("check", entity.name)
+            .into_iter()
+            .map(|(_, body)| body)
+            .collect();
+        layout.columns_read_by(&names, &checks)
+    } else {
+        layout.all_columns()
+    };
     let stage = stage_table(entity);
     drop_stage(entity)?;
-    Spi::run(&layout.create_table_sql(&stage)).map_err(spi_error)?;
+    Spi::run(&layout.create_table_sql(&stage, &staged_columns)).map_err(spi_error)?;
     super::progress(&format!("reading {}", entity.file));
 
     // The file is read, checked and converted on a thread of its own while the backend runs the
     // COPY that consumes it: the two halves of staging then share the machine's cores. The
     // thread only reads the archive and the resolver's maps (PostgreSQL is never called from
     // it); the channel holds a few chunks, so memory stays bounded.
-    let columns = layout.column_names();
+    let columns = layout.column_names(&staged_columns);
     let relation = relation_oid(&stage);
     let resolver = &ctx.resolver;
     let problems = &mut ctx.problems;
@@ -148,15 +168,20 @@ pub fn stage<R: Read + Send>(
         let (sender, receiver) = mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
         let layout = &layout;
         let plan = &plan;
+        let staged_columns = &staged_columns;
         // The backend's own stack is 8 MB; the reading thread gets as much again (its parsers
         // recurse boundedly: geometries to MAX_NESTING levels, JSON to serde_json's 128).
         let producer = std::thread::Builder::new()
             .name("sinp_import reader".to_string())
             .stack_size(READER_STACK_BYTES)
             .spawn_scoped(scope, move || {
+                let mut converter = RowConverter::new(entity, layout, plan, resolver, now);
+                if check_only {
+                    converter.stage_only(staged_columns);
+                }
                 let mut rows = EntityRows {
                     tsv,
-                    converter: RowConverter::new(entity, layout, plan, resolver, now),
+                    converter,
                     problems,
                     rejected: 0,
                     rejected_keys: Vec::new(),

@@ -160,15 +160,35 @@ fn open_file(path: &str) -> LoadResult<File> {
     Ok(file)
 }
 
-/// The archive as a seekable stream, with its SHA-256 and size (read once, streaming).
-fn open_input<'a>(input: &ArchiveInput<'a>) -> LoadResult<(Box<dyn ReadSeek + 'a>, String, i64)> {
+/// Whether the archive's SHA-256 is computed: a load journals it and refuses an archive already
+/// applied; a validation needs neither, and saves reading the whole file once more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ArchiveDigest {
+    Sha256,
+    None,
+}
+
+/// The archive as a seekable stream, with its SHA-256 (empty without `ArchiveDigest::Sha256`) and size.
+fn open_input<'a>(
+    input: &ArchiveInput<'a>,
+    digest: ArchiveDigest,
+) -> LoadResult<(Box<dyn ReadSeek + 'a>, String, i64)> {
     match input {
         ArchiveInput::Bytes(bytes) => {
-            let digest = Sha256::digest(bytes);
+            let sha256 = match digest {
+                ArchiveDigest::Sha256 => hex(&Sha256::digest(bytes)),
+                ArchiveDigest::None => String::new(),
+            };
+            Ok((Box::new(Cursor::new(*bytes)), sha256, bytes.len() as i64))
+        }
+        ArchiveInput::Path(path) if digest == ArchiveDigest::None => {
+            check_read_permission(path)?;
+            let file = open_file(path)?;
+            let size = file.metadata().map(|m| m.len() as i64).unwrap_or(0);
             Ok((
-                Box::new(Cursor::new(*bytes)),
-                hex(&digest),
-                bytes.len() as i64,
+                Box::new(BufReader::with_capacity(256 * 1024, file)),
+                String::new(),
+                size,
             ))
         }
         ArchiveInput::Path(path) => {
@@ -246,8 +266,12 @@ struct Opened<'a> {
 
 /// Opens the archive (usage errors are errors) and checks what can be checked without the
 /// database: members, meta_archive.ini, the archive's name (data problems are problems).
-fn open_archive<'a>(input: &ArchiveInput<'a>, archive_name: &str) -> LoadResult<Opened<'a>> {
-    let (reader, sha256, size) = open_input(input)?;
+fn open_archive<'a>(
+    input: &ArchiveInput<'a>,
+    archive_name: &str,
+    digest: ArchiveDigest,
+) -> LoadResult<Opened<'a>> {
+    let (reader, sha256, size) = open_input(input, digest)?;
     let mut archive = Archive::open(archive_name, reader, crate::settings::archive_limits())?;
     let mut problems = Vec::new();
     for required in [META_FILE, SYNTHESE_FILE] {
@@ -324,7 +348,7 @@ pub fn validate_archive(input: ArchiveInput, archive_name: &str) -> LoadResult<V
         problems,
         present,
         ..
-    } = open_archive(&input, archive_name)?;
+    } = open_archive(&input, archive_name, ArchiveDigest::None)?;
     // A validation stages and merges like a load (then rolls back): it waits for running loads.
     Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
     let mut ctx = new_context(problems, &meta)?;
@@ -358,7 +382,7 @@ pub fn load_archive(
         name,
         problems,
         present,
-    } = open_archive(&input, archive_name)?;
+    } = open_archive(&input, archive_name, ArchiveDigest::Sha256)?;
     // Loads are serialised; readers of the targets are never blocked.
     Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
 
@@ -479,7 +503,7 @@ fn apply(
         let member = archive
             .open_member(entity.file)?
             .expect("present members can be opened");
-        let staged = entity::stage(ctx, entity, member)?;
+        let staged = entity::stage(ctx, entity, member, how == Apply::CheckOnly)?;
         if let Some(limit) = crate::sync::locked(&tripwire).take() {
             return Err(limit);
         }

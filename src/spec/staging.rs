@@ -112,15 +112,43 @@ impl StagingLayout {
         StagingLayout { columns, slots }
     }
 
-    pub fn column_names(&self) -> Vec<&str> {
-        self.columns.iter().map(|c| c.name.as_str()).collect()
+    /// Every column: what a load stages.
+    pub fn all_columns(&self) -> Vec<usize> {
+        (0..self.columns.len()).collect()
     }
 
-    /// `CREATE TEMP TABLE` statement for this layout.
-    pub fn create_table_sql(&self, table: &str) -> String {
-        let columns: Vec<String> = self
-            .columns
+    /// The columns named in `names` or read by the SQL texts (as identifiers), plus `_line` and
+    /// `_action`: what a validation stages. Its other values are checked in Rust and never read
+    /// from the table, so they are not written to it.
+    pub fn columns_read_by(&self, names: &[&str], sql: &[&str]) -> Vec<usize> {
+        let identifiers: std::collections::HashSet<&str> = sql
             .iter()
+            .flat_map(|text| text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .collect();
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                [LINE_SLOT, ACTION_SLOT].contains(i)
+                    || names.contains(&c.name.as_str())
+                    || identifiers.contains(c.name.as_str())
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn column_names(&self, columns: &[usize]) -> Vec<&str> {
+        columns
+            .iter()
+            .map(|&i| self.columns[i].name.as_str())
+            .collect()
+    }
+
+    /// `CREATE TEMP TABLE` statement for these columns of the layout.
+    pub fn create_table_sql(&self, table: &str, columns: &[usize]) -> String {
+        let columns: Vec<String> = columns
+            .iter()
+            .map(|&i| &self.columns[i])
             .map(|c| format!("{} {}", quote_ident(&c.name), c.sql_type))
             .collect();
         // _exists: the key is already in the target (set by sql/merge.sql's classify).
@@ -174,7 +202,7 @@ mod tests {
                 let stored = !matches!(field.role, Role::Extra | Role::Action(_));
                 assert_eq!(slot.primary.is_some(), stored, "{}.{}", e.name, field.name);
             }
-            let names = layout.column_names();
+            let names = layout.column_names(&layout.all_columns());
             let unique: std::collections::HashSet<_> = names.iter().collect();
             assert_eq!(unique.len(), names.len(), "{}", e.name);
         }
@@ -183,7 +211,7 @@ mod tests {
     #[test]
     fn synthese_staging_has_geometry_area_and_observer_columns() {
         let layout = StagingLayout::for_entity(&SYNTHESE);
-        let names = layout.column_names();
+        let names = layout.column_names(&layout.all_columns());
         for c in [
             "_geom",
             "_area_type",
@@ -195,9 +223,30 @@ mod tests {
         ] {
             assert!(names.contains(&c), "{c}");
         }
-        let sql = layout.create_table_sql("pg_temp.t");
+        let sql = layout.create_table_sql("pg_temp.t", &layout.all_columns());
         assert!(sql.contains("\"precision\" integer"), "{sql}");
         assert!(sql.contains("date_min timestamp"), "{sql}");
+    }
+
+    #[test]
+    fn a_validation_stages_only_the_columns_its_checks_read() {
+        let layout = StagingLayout::for_entity(&SYNTHESE);
+        let columns = layout.columns_read_by(
+            &["unique_id_sinp"],
+            &["SELECT s._line, s.cd_nom::text FROM {stage} AS s WHERE s._geom IS NOT NULL"],
+        );
+        assert_eq!(
+            layout.column_names(&columns),
+            ["_line", "_action", "unique_id_sinp", "cd_nom", "_geom"]
+        );
+        // A name inside a longer identifier is not a read.
+        let columns = layout.columns_read_by(&[], &["SELECT s.cd_nom_x, s._geometry"]);
+        assert_eq!(layout.column_names(&columns), ["_line", "_action"]);
+        let sql = layout.create_table_sql("pg_temp.t", &columns);
+        assert!(
+            sql.starts_with("CREATE TEMP TABLE pg_temp.t (_line bigint, _action char(1), _exists"),
+            "{sql}"
+        );
     }
 
     #[test]

@@ -130,6 +130,8 @@ impl HeaderPlan {
 struct RowBuffer {
     arena: String,
     cells: Vec<Option<(usize, usize)>>,
+    /// The slots staged (empty: all); the others are checked but not written.
+    staged: Vec<bool>,
 }
 
 impl RowBuffer {
@@ -139,8 +141,15 @@ impl RowBuffer {
         self.cells.resize(width, None);
     }
 
+    fn is_staged(&self, slot: usize) -> bool {
+        self.staged.is_empty() || self.staged[slot]
+    }
+
     /// A text value, escaped for COPY's text format.
     fn text(&mut self, slot: usize, value: &str) {
+        if !self.is_staged(slot) {
+            return;
+        }
         let start = self.arena.len();
         escape_copy_text(value, &mut self.arena);
         self.cells[slot] = Some((start, self.arena.len()));
@@ -148,16 +157,24 @@ impl RowBuffer {
 
     /// A value whose text form needs no escaping (numbers, UUIDs, dates, booleans).
     fn plain(&mut self, slot: usize, value: impl std::fmt::Display) {
+        if !self.is_staged(slot) {
+            return;
+        }
         let start = self.arena.len();
         let _ = write!(self.arena, "{value}");
         self.cells[slot] = Some((start, self.arena.len()));
     }
 
     fn write_to(&self, out: &mut Vec<u8>) {
+        let mut first = true;
         for (i, cell) in self.cells.iter().enumerate() {
-            if i > 0 {
+            if !self.is_staged(i) {
+                continue;
+            }
+            if !first {
                 out.push(b'\t');
             }
+            first = false;
             match cell {
                 Some((a, b)) => out.extend_from_slice(&self.arena.as_bytes()[*a..*b]),
                 None => out.extend_from_slice(b"\\N"),
@@ -260,6 +277,14 @@ impl<'a> RowConverter<'a> {
             .filter_map(|p| decode_field(record.raw_field(p)).ok().flatten())
             .map(Cow::into_owned)
             .collect()
+    }
+
+    /// Stages only these columns of the layout (a validation): the others are still checked.
+    pub fn stage_only(&mut self, columns: &[usize]) {
+        self.row.staged = vec![false; self.layout.columns.len()];
+        for &i in columns {
+            self.row.staged[i] = true;
+        }
     }
 
     pub fn write_row(&self, out: &mut Vec<u8>) {
@@ -414,6 +439,10 @@ impl<'a> RowConverter<'a> {
                     ..
                 } = field.role
                 {
+                    // A default is only written, never checked: nothing to do when not staged.
+                    if !self.row.is_staged(slot) {
+                        continue;
+                    }
                     let synthese = entity.name == "synthese";
                     if let Some(id) =
                         self.resolver
