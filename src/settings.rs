@@ -16,6 +16,9 @@ pub static MAX_MEMBER_MB: GucSetting<i32> = GucSetting::<i32>::new(16 * 1024);
 pub static MAX_TOTAL_MB: GucSetting<i32> = GucSetting::<i32>::new(32 * 1024);
 pub static MAX_COMPRESSION_RATIO: GucSetting<i32> = GucSetting::<i32>::new(200);
 
+/// Rows written per statement (observations, their links): bounds the memory of a load.
+pub static BATCH_ROWS: GucSetting<i32> = GucSetting::<i32>::new(50_000);
+
 pub fn register() {
     GucRegistry::define_int_guc(
         c"sinp_import.local_srid",
@@ -66,6 +69,16 @@ pub fn register() {
         GucFlags::UNIT_MB,
     );
     GucRegistry::define_int_guc(
+        c"sinp_import.batch_rows",
+        c"Rows a load writes per statement (observations, their area and observer links).",
+        c"PostgreSQL keeps one foreign-key check event per written row until the statement ends: batches keep a load's memory flat. Smaller batches use less memory and take a little longer.",
+        &BATCH_ROWS,
+        100,
+        10_000_000,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
         c"sinp_import.max_compression_ratio",
         c"Largest uncompressed/compressed size ratio of a member larger than 1 MB (zip bombs).",
         c"Tab-separated text compresses about 10:1; a ratio of several hundreds is a zip bomb.",
@@ -97,4 +110,8 @@ pub fn inbox_dir() -> Option<String> {
         .get()
         .and_then(|c| c.into_string().ok())
         .filter(|s| !s.is_empty())
+}
+
+pub fn batch_rows() -> i64 {
+    i64::from(BATCH_ROWS.get())
 }

@@ -76,6 +76,21 @@ fingerprint="SELECT string_agg(t || '=' || n || ':' || h, ' ' ORDER BY t) FROM (
 ) x"
 path_print=$(psql_db $DB_PATH -c "$fingerprint")
 check "path and bytea loads give identical tables" $DB_BYTES "$fingerprint" "$path_print"
+# Written by batches of 100 staged rows (about 50 statements each for the observations and their
+# links) instead of one: the same rows and links. Serial ids follow the order rows are written in,
+# which the plan chooses: observations are compared by their key.
+by_key="SELECT string_agg(t || '=' || n || ':' || h, ' ' ORDER BY t) FROM (
+  SELECT 'synthese' t, count(*) n, md5(string_agg((to_jsonb(s) - 'id_synthese' - 'meta_create_date' - 'meta_update_date')::text, '' ORDER BY unique_id_sinp)) h FROM gn_synthese.synthese s
+  UNION ALL SELECT 'areas', count(*), md5(string_agg(s.unique_id_sinp || '-' || c.id_area, ',' ORDER BY s.unique_id_sinp, c.id_area)) FROM gn_synthese.cor_area_synthese c JOIN gn_synthese.synthese s USING (id_synthese)
+  UNION ALL SELECT 'observers', count(*), md5(string_agg(s.unique_id_sinp || '-' || c.id_role, ',' ORDER BY s.unique_id_sinp, c.id_role)) FROM gn_synthese.cor_observer_synthese c JOIN gn_synthese.synthese s USING (id_synthese)
+) x"
+DB_BATCHES=sinp_e2e_batches
+fresh_db $DB_BATCHES
+psql_db $DB_BATCHES -c "SET sinp_import.batch_rows = 100" \
+  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" >/dev/null
+check "loads written by batches of 100 rows give the same rows and links" $DB_BATCHES "$by_key" \
+  "$(psql_db $DB_PATH -c "$by_key")"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_BATCHES WITH (FORCE)"
 check "5000 observations committed, seen from another session" $DB_PATH "SELECT count(*) FROM gn_synthese.synthese" "5000"
 check "observer links" $DB_PATH "SELECT count(*) FROM gn_synthese.cor_observer_synthese" "$observer_links"
 check "journal committed with its counts" $DB_PATH \

@@ -734,10 +734,6 @@ pub fn register_staged_keys(ctx: &mut LoadContext, staged: &StagedEntity) -> Loa
     Ok(())
 }
 
-/// Rows written per statement of the post-work: bounds the queue of foreign-key checks an
-/// INSERT keeps until its end (about 35 bytes per link row).
-const POST_BATCH: i64 = 50_000;
-
 /// Two bigint values of a one-row query.
 fn bigint_pair(sql: &str, arguments: &[DatumWithOid]) -> LoadResult<(Option<i64>, Option<i64>)> {
     Spi::connect(|client| {
@@ -759,7 +755,7 @@ fn written_batches(entity: &str) -> LoadResult<Vec<String>> {
         &[entity.into()],
     )?;
     Ok(match (low, high) {
-        (Some(low), Some(high)) => id_ranges(low, high, POST_BATCH),
+        (Some(low), Some(high)) => id_ranges(low, high, crate::settings::batch_rows()),
         _ => vec!["true".to_string()],
     })
 }
@@ -772,8 +768,9 @@ fn id_ranges(low: i64, high: i64, step: i64) -> Vec<String> {
         .collect()
 }
 
-/// `s.ctid` ranges covering the staging table's pages by batches of about [`POST_BATCH`] rows,
-/// each read by a TID range scan.
+/// `s.ctid` ranges covering the staging table's pages by batches of about `sinp_import.batch_rows`
+/// rows (the queue of foreign-key checks a statement keeps until its end stays small), each read
+/// by a TID range scan.
 fn stage_batches(stage: &str) -> LoadResult<Vec<String>> {
     let (pages, rows) = bigint_pair(
         "SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::bigint)::bigint,
@@ -784,7 +781,7 @@ fn stage_batches(stage: &str) -> LoadResult<Vec<String>> {
     Ok(tid_ranges(
         pages.unwrap_or(0),
         rows.unwrap_or(0),
-        POST_BATCH,
+        crate::settings::batch_rows(),
     ))
 }
 
