@@ -56,6 +56,29 @@ fn expect_row(m: MiniArchive, code: &str, file: &str, line: i64, column: &str) {
     expect(&m.zip(), NAME, code, file, Some(line), Some(column));
 }
 
+/// A lenient load's status, and the synthese rows inserted and rejected.
+fn lenient_synthese(m: &MiniArchive) -> (String, i64, i64) {
+    let result = super::load_bytes(&m.zip(), NAME, "lenient", false);
+    let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
+    (synthese.0.clone(), synthese.2, synthese.6)
+}
+
+/// A warning about a whole file's column, as validate() lists it.
+fn file_warning(file: &str, column: &str, code: &str) -> Found {
+    (
+        file.to_string(),
+        None,
+        Some(column.to_string()),
+        "warning".to_string(),
+        code.to_string(),
+    )
+}
+
+/// The one text value of a query.
+fn text(sql: &str) -> String {
+    Spi::get_one::<String>(sql).unwrap().unwrap()
+}
+
 #[pg_schema]
 mod tests {
     use super::*;
@@ -492,18 +515,14 @@ mod tests {
         );
         expect_row(unprojectable.clone(), "INVALID_GEOMETRY", s, 2, "geom");
         expect_row(unprojectable.clone(), "INVALID_GEOMETRY", s, 3, "geom");
-        let result = load_bytes(&unprojectable.zip(), NAME, "lenient", false);
-        let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
         assert_eq!(
-            (synthese.0.as_str(), synthese.2, synthese.6),
-            ("applied_with_errors", 1, 2)
+            lenient_synthese(&unprojectable),
+            ("applied_with_errors".to_string(), 1, 2)
         );
-        let messages = Spi::get_one::<String>(
+        let messages = text(
             "SELECT string_agg(message, ' | ' ORDER BY line) FROM sinp_import.import_errors
               WHERE code = 'INVALID_GEOMETRY'",
-        )
-        .unwrap()
-        .unwrap();
+        );
         assert!(
             messages.contains("cannot be projected to the local SRID 2154")
                 && messages.contains("are X and Y swapped?"),
@@ -516,42 +535,24 @@ mod tests {
             "geom",
             "SRID=2154;POINT Z(959204.517 6405928.812 1250)",
         );
-        let found = validate(&z.zip(), NAME);
         assert_eq!(
-            found,
-            vec![(
-                s.to_string(),
-                None,
-                Some("geom".to_string()),
-                "warning".to_string(),
-                "GEOMETRY_Z_OR_M_DROPPED".to_string()
-            )]
+            validate(&z.zip(), NAME),
+            [file_warning(s, "geom", "GEOMETRY_Z_OR_M_DROPPED")]
         );
         let result = load_bytes(&z.zip(), NAME, "strict", false);
         assert_eq!(result[0].0, "applied");
         assert_eq!(
-            Spi::get_one::<String>(&format!(
+            text(&format!(
                 "SELECT public.ST_AsText(the_geom_local) FROM gn_synthese.synthese WHERE unique_id_sinp = '{}'",
                 OBS[0]
-            ))
-            .unwrap()
-            .unwrap(),
+            )),
             "POINT(959204.517 6405928.812)"
         );
         // Bare WKT is accepted with one warning for the file.
-        let found = validate(
-            &m().set(s, 0, "geom", "POINT(959204.517 6405928.812)").zip(),
-            NAME,
-        );
+        let bare = m().set(s, 0, "geom", "POINT(959204.517 6405928.812)");
         assert_eq!(
-            found,
-            vec![(
-                s.to_string(),
-                None,
-                Some("geom".to_string()),
-                "warning".to_string(),
-                "GEOMETRY_WITHOUT_SRID".to_string()
-            )]
+            validate(&bare.zip(), NAME),
+            [file_warning(s, "geom", "GEOMETRY_WITHOUT_SRID")]
         );
     }
 
@@ -581,18 +582,14 @@ mod tests {
                 (Some(4), Some("additional_data"), "INVALID_JSON"),
             ]
         );
-        let result = load_bytes(&m.zip(), NAME, "lenient", false);
-        let synthese = result.iter().find(|r| r.1 == "synthese").unwrap();
         assert_eq!(
-            (synthese.0.as_str(), synthese.2, synthese.6),
-            ("applied_with_errors", 0, 3)
+            lenient_synthese(&m),
+            ("applied_with_errors".to_string(), 0, 3)
         );
         // The raw record is kept, its NUL byte shown as U+FFFD.
-        let raw = Spi::get_one::<String>(
+        let raw = text(
             "SELECT raw_record FROM sinp_import.import_errors WHERE code = 'ENCODING_ERROR' AND line = 2",
-        )
-        .unwrap()
-        .unwrap();
+        );
         assert!(raw.contains("Larus\u{FFFD}fuscus"), "{raw}");
         assert!(raw.starts_with(OBS[0]), "{raw}");
     }
