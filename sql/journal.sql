@@ -1,5 +1,6 @@
 -- The extension's own objects: the import journal, the registry of target triggers the loader
--- replaces, and a helper of the checks. They belong to the extension (its data is dumped by pg_dump); the target tables do not.
+-- replaces, and a helper of the checks. They belong to the extension (its data is dumped by
+-- pg_dump); the target tables do not.
 
 CREATE TABLE sinp_import.imports (
     import_id        bigserial PRIMARY KEY,

@@ -297,11 +297,11 @@ fn run_checks(ctx: &mut LoadContext, entity: &'static Entity, stage: &str) -> Lo
     let key_field = entity.key_field().name;
     let mut checks: Vec<(String, &'static str, String)> =
         vec![(duplicates, "DUPLICATE_UUID", key_field.to_string())];
+    let local_srid = ctx.local_srid.to_string();
     for (words, body) in statements_for("check", entity.name) {
         let (Some(code), Some(column)) = (words.first(), words.get(1)) else {
             continue;
         };
-        let local_srid = ctx.local_srid.to_string();
         let vars = [("stage", stage), ("local_srid", local_srid.as_str())];
         checks.push((render(body, &vars), code, column.to_string()));
     }

@@ -181,40 +181,44 @@ fn open_input<'a>(
             };
             Ok((Box::new(Cursor::new(*bytes)), sha256, bytes.len() as i64))
         }
-        ArchiveInput::Path(path) if digest == ArchiveDigest::None => {
-            check_read_permission(path)?;
-            let file = open_file(path)?;
-            let size = file.metadata().map(|m| m.len() as i64).unwrap_or(0);
-            Ok((
-                Box::new(BufReader::with_capacity(256 * 1024, file)),
-                String::new(),
-                size,
-            ))
-        }
         ArchiveInput::Path(path) => {
             check_read_permission(path)?;
-            let mut file = open_file(path)?;
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 256 * 1024];
-            let mut size = 0i64;
-            loop {
-                let n = file.read(&mut buf).map_err(|e| LoadError::Io {
-                    what: format!("\"{path}\""),
-                    detail: e.to_string(),
-                })?;
-                if n == 0 {
-                    break;
-                }
-                size += n as i64;
-                hasher.update(&buf[..n]);
-            }
             let file = open_file(path)?;
+            let (file, sha256, size) = match digest {
+                ArchiveDigest::Sha256 => {
+                    let (sha256, size) = sha256_of(path, file)?;
+                    // Opened again: the hashing pass has read the first handle to its end.
+                    (open_file(path)?, sha256, size)
+                }
+                ArchiveDigest::None => {
+                    let size = file.metadata().map(|m| m.len() as i64).unwrap_or(0);
+                    (file, String::new(), size)
+                }
+            };
             Ok((
                 Box::new(BufReader::with_capacity(256 * 1024, file)),
-                hex(&hasher.finalize()),
+                sha256,
                 size,
             ))
         }
+    }
+}
+
+/// The SHA-256 and size of a file, read once, streaming.
+fn sha256_of(path: &str, mut file: File) -> LoadResult<(String, i64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0i64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| LoadError::Io {
+            what: format!("\"{path}\""),
+            detail: e.to_string(),
+        })?;
+        if n == 0 {
+            return Ok((hex(&hasher.finalize()), size));
+        }
+        size += n as i64;
+        hasher.update(&buf[..n]);
     }
 }
 
