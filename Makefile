@@ -46,10 +46,25 @@ install: deps
 	install -m 644 $(PKG_DIR)$$sharedir/extension/sinp_import* $$sharedir/extension/ && \
 	echo "installed $$libdir/sinp_import.so and $$sharedir/extension/sinp_import*"
 
-## cluster: the system cluster, started if down
+## cluster: the system cluster, started if down, with pg_cron preloaded (it runs the nightly
+## CALL sinp_import.load_inbox(); its jobs live in the database postgres). Libraries already
+## preloaded are kept.
+CRON_CONF := /etc/postgresql/$(PG_MAJOR)/main/conf.d/50-sinp_import-pg_cron.conf
 cluster: deps
 	@pg_lsclusters -h | grep -q '^$(PG_MAJOR) *main .*online' || pg_ctlcluster $(PG_MAJOR) main start
 	@until sudo -u postgres pg_isready -q; do sleep 0.2; done
+	@preloaded=$$(sudo -u postgres psql -XAtc "SHOW shared_preload_libraries"); \
+	if ! echo "$$preloaded" | grep -q pg_cron; then \
+	  install -d /etc/postgresql/$(PG_MAJOR)/main/conf.d; \
+	  { echo "# Written by sinp_import's make cluster: pg_cron runs scheduled archive loads."; \
+	    echo "shared_preload_libraries = '$${preloaded:+$$preloaded,}pg_cron'"; \
+	    echo "cron.database_name = 'postgres'"; \
+	    echo "cron.use_background_workers = on"; } > $(CRON_CONF); \
+	  echo "preloading pg_cron ($(CRON_CONF)): restarting PostgreSQL $(PG_MAJOR)"; \
+	  pg_ctlcluster $(PG_MAJOR) main restart; \
+	  until sudo -u postgres pg_isready -q; do sleep 0.2; done; \
+	fi
+	@sudo -u postgres psql -XAtq -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_cron"
 
 $(GEN): $(shell find bench/src -name '*.rs') bench/Cargo.toml
 	cargo build --release -q -p sinp-bench --bin sinp-gen

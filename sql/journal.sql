@@ -22,8 +22,10 @@ CREATE TABLE sinp_import.imports (
     meta             jsonb,
     mode             text NOT NULL CHECK (mode IN ('strict', 'lenient')),
     dry_run          boolean NOT NULL DEFAULT false,
+    -- 'failed': load_inbox() caught an ERROR of this archive's load (its import_errors row says
+    -- which); nothing of it was applied.
     status           text NOT NULL DEFAULT 'running'
-                     CHECK (status IN ('running', 'applied', 'applied_with_errors', 'rejected', 'already_loaded', 'dry_run')),
+                     CHECK (status IN ('running', 'applied', 'applied_with_errors', 'rejected', 'already_loaded', 'dry_run', 'failed')),
     inserted         bigint NOT NULL DEFAULT 0,
     updated          bigint NOT NULL DEFAULT 0,
     deleted          bigint NOT NULL DEFAULT 0,

@@ -32,6 +32,7 @@ fn sqlstate(error: &LoadError) -> PgSqlErrorCode {
         ProgramLimitExceeded => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         ObjectNotInPrerequisiteState => PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
         ForeignKeyViolation => PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
+        ActiveSqlTransaction => PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
         InternalError => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
     }
 }
@@ -201,4 +202,54 @@ fn create_target_schema() -> String {
     }
 }
 
+/// The files of an inbox directory (`dir`, else the setting sinp_import.inbox_dir), each archive
+/// with its SHA-256. sinp_import.inbox() adds what the journal knows of each.
+#[pg_extern(volatile, parallel_unsafe)]
+fn inbox_files(
+    dir: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(archive_name, String),
+        name!(path, String),
+        name!(size_bytes, i64),
+        name!(modified, pgrx::datum::TimestampWithTimeZone),
+        name!(is_archive, bool),
+        name!(archive_date, Option<String>),
+        name!(region, Option<String>),
+        name!(provider, Option<String>),
+        name!(sha256, Option<String>),
+    ),
+> {
+    let files = load::inbox::inbox_files(dir).unwrap_or_else(|e| raise(e));
+    TableIterator::new(files.into_iter().map(|(file, sha256)| {
+        (
+            file.name,
+            file.path.to_string_lossy().into_owned(),
+            file.size as i64,
+            pgrx::datum::datetime_support::to_timestamp(file.modified),
+            file.is_archive,
+            file.archive_date,
+            file.region,
+            file.provider,
+            sha256,
+        )
+    }))
+}
+
+/// The first step of sinp_import.load_inbox(): checks that it may run (outside a transaction
+/// block, with a known mode, on a directory the caller may list) and returns the directory.
+#[pg_extern(volatile, parallel_unsafe)]
+fn begin_load_inbox(dir: Option<&str>, mode: &str) -> String {
+    load::inbox::prevent_transaction_block("sinp_import.load_inbox()")
+        .and_then(|()| load::Mode::parse(mode))
+        .and_then(|_| load::inbox::inbox_directory(dir))
+        .unwrap_or_else(|e| raise(e))
+}
+
 extension_sql_file!("../sql/journal.sql", name = "journal", bootstrap);
+extension_sql_file!(
+    "../sql/inbox.sql",
+    name = "inbox",
+    requires = ["journal", inbox_files, begin_load_inbox, load_archive_path]
+);

@@ -129,6 +129,8 @@ pub enum SqlState {
     ObjectNotInPrerequisiteState,
     /// 23503 foreign_key_violation
     ForeignKeyViolation,
+    /// 25001 active_sql_transaction
+    ActiveSqlTransaction,
     /// XX000 internal_error
     InternalError,
 }
@@ -143,6 +145,7 @@ impl SqlState {
             SqlState::ProgramLimitExceeded => "54000",
             SqlState::ObjectNotInPrerequisiteState => "55000",
             SqlState::ForeignKeyViolation => "23503",
+            SqlState::ActiveSqlTransaction => "25001",
             SqlState::InternalError => "XX000",
         }
     }
@@ -184,6 +187,18 @@ pub enum LoadError {
         /// The key of one of them.
         example: String,
     },
+    /// load_inbox() without a directory, and sinp_import.inbox_dir is not set.
+    InboxNotSet,
+    InboxNotFound {
+        dir: String,
+    },
+    InboxPermissionDenied {
+        dir: String,
+    },
+    /// A procedure that commits as it goes was called inside BEGIN ... COMMIT.
+    InTransactionBlock {
+        what: &'static str,
+    },
     Internal {
         message: String,
     },
@@ -200,6 +215,10 @@ impl LoadError {
             LoadError::Io { .. } => SqlState::IoError,
             LoadError::LimitExceeded { .. } => SqlState::ProgramLimitExceeded,
             LoadError::ReferencedRowsDeleted { .. } => SqlState::ForeignKeyViolation,
+            LoadError::InboxNotSet => SqlState::InvalidParameterValue,
+            LoadError::InboxNotFound { .. } => SqlState::UndefinedFile,
+            LoadError::InboxPermissionDenied { .. } => SqlState::InsufficientPrivilege,
+            LoadError::InTransactionBlock { .. } => SqlState::ActiveSqlTransaction,
             LoadError::Internal { .. } => SqlState::InternalError,
         }
     }
@@ -222,6 +241,18 @@ impl LoadError {
             LoadError::ReferencedRowsDeleted { table, count, .. } => format!(
                 "{count} row(s) that new rows of {table} link to were deleted during the load"
             ),
+            LoadError::InboxNotSet => {
+                "no inbox directory given, and sinp_import.inbox_dir is not set".to_string()
+            }
+            LoadError::InboxNotFound { dir } => {
+                format!("inbox directory \"{dir}\" does not exist")
+            }
+            LoadError::InboxPermissionDenied { dir } => {
+                format!("permission denied to list inbox directory \"{dir}\"")
+            }
+            LoadError::InTransactionBlock { what } => {
+                format!("{what} cannot run inside a transaction block")
+            }
             LoadError::Internal { message } => message.clone(),
         }
     }
@@ -242,6 +273,18 @@ impl LoadError {
             LoadError::ReferencedRowsDeleted { example, .. } => Some(format!(
                 "Another transaction deleted them after the load had read them (for example the one with key {example}); the load is undone."
             )),
+            LoadError::InboxNotSet => Some(
+                "sinp_import.load_inbox() and sinp_import.inbox() read the directory they are given, else the one of the setting sinp_import.inbox_dir.".to_string(),
+            ),
+            LoadError::InboxNotFound { .. } => Some(
+                "The directory is read by the database server process, not by the client.".to_string(),
+            ),
+            LoadError::InboxPermissionDenied { .. } => Some(
+                "Only superusers, members of pg_read_server_files, or callers listing the directory of sinp_import.inbox_dir (or one under it) may list server directories.".to_string(),
+            ),
+            LoadError::InTransactionBlock { .. } => Some(
+                "It commits after each archive, so that one bad archive does not undo the others.".to_string(),
+            ),
             LoadError::Internal { .. } => None,
         }
     }
@@ -260,7 +303,7 @@ impl LoadError {
                 "SINP archives are ZIP files holding meta_archive.ini and synthese.csv (see FORMAT.md).".to_string(),
             ),
             LoadError::InvalidMode { .. } => Some(
-                "Call load_archive(path, mode => 'strict') or load_archive(path, mode => 'lenient').".to_string(),
+                "Pass mode => 'strict' (any error: nothing is applied) or mode => 'lenient' (invalid rows are set aside).".to_string(),
             ),
             LoadError::TargetMissing { .. } => Some(
                 "Run SELECT sinp_import.create_target_schema(); on a database without GeoNature.".to_string(),
@@ -272,6 +315,18 @@ impl LoadError {
             LoadError::ReferencedRowsDeleted { .. } => {
                 Some("Load the archive again.".to_string())
             }
+            LoadError::InboxNotSet => Some(
+                "Pass the directory, CALL sinp_import.load_inbox('/srv/sinp/inbox'), or set it once: ALTER SYSTEM SET sinp_import.inbox_dir = '/srv/sinp/inbox'; SELECT pg_reload_conf();".to_string(),
+            ),
+            LoadError::InboxNotFound { .. } => Some(
+                "Give an absolute path on the database server, or fix the setting sinp_import.inbox_dir.".to_string(),
+            ),
+            LoadError::InboxPermissionDenied { .. } => Some(
+                "Grant the role pg_read_server_files, or have a superuser set sinp_import.inbox_dir to this directory.".to_string(),
+            ),
+            LoadError::InTransactionBlock { .. } => Some(
+                "Call it on its own, outside BEGIN ... COMMIT (with psql's AUTOCOMMIT on); to load one archive inside your transaction, use sinp_import.load_archive().".to_string(),
+            ),
             LoadError::Internal { .. } => None,
         }
     }
@@ -322,6 +377,10 @@ mod tests {
                 detail: "d".into(),
             },
             LoadError::InvalidMode { mode: "m".into() },
+            LoadError::InboxNotSet,
+            LoadError::InboxNotFound { dir: "/d".into() },
+            LoadError::InboxPermissionDenied { dir: "/d".into() },
+            LoadError::InTransactionBlock { what: "p()" },
             LoadError::ReferencedRowsDeleted {
                 table: "t".into(),
                 count: 1,

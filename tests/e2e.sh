@@ -59,6 +59,24 @@ install -d -m 755 "$ARCHIVES"
 chmod 644 "$ARCHIVES"/*.zip
 observer_links=$(sed 's/.*"observer_links":\([0-9]*\).*/\1/' "$ARCHIVES/manifest.json")
 
+# Two inboxes: one for load_inbox() called by hand, with a file that is not an archive, a rejected
+# archive and a file to ignore; one that pg_cron loads at the next minute (checked at the end).
+INBOX=$ARCHIVES/inbox
+CRON_INBOX=$ARCHIVES/cron-inbox
+DB_INBOX=sinp_e2e_inbox
+DB_CRON=sinp_e2e_cron
+rm -rf "$INBOX" "$CRON_INBOX"
+install -d -m 755 "$INBOX" "$CRON_INBOX"
+cp "$ARCHIVES"/2020-08-26_sinp_paca_e2e.zip "$ARCHIVES"/2020-08-27_sinp_paca_bad.zip "$ARCHIVES"/2020-02-13_sinp_paca_cenpaca.zip "$INBOX"/
+echo "not an archive" >"$INBOX/2020-08-25_sinp_paca_broken.zip"
+echo "notes" >"$INBOX/readme.txt"
+cp "$ARCHIVES"/2020-08-26_sinp_paca_e2e.zip "$ARCHIVES"/2020-02-13_sinp_paca_cenpaca.zip "$CRON_INBOX"/
+chmod 644 "$INBOX"/* "$CRON_INBOX"/*
+fresh_db $DB_CRON
+"${PSQL[@]}" -c "ALTER DATABASE $DB_CRON SET sinp_import.inbox_dir = '$CRON_INBOX'"
+psql_db postgres -c "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'sinp-e2e'" \
+  -c "SELECT cron.schedule_in_database('sinp-e2e', '* * * * *', 'CALL sinp_import.load_inbox()', '$DB_CRON')" >/dev/null
+
 echo "# the same archive through the path and through bytea gives identical tables"
 fresh_db $DB_PATH
 fresh_db $DB_BYTES
@@ -143,7 +161,7 @@ psql_db $DB_BYTES -c "SELECT count(*) FROM sinp_import.load_archive('$ARCHIVES/2
 loader=$!
 seen=""
 for _ in $(seq 1 200); do
-  seen=$(psql_db $DB_BYTES -c "SELECT query FROM pg_stat_activity WHERE query LIKE 'sinp_import.load_archive: %' LIMIT 1" 2>/dev/null)
+  seen=$(psql_db $DB_BYTES -c "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'sinp_import.load_archive: %' LIMIT 1" 2>/dev/null)
   [ -n "$seen" ] && break
   sleep 0.05
 done
@@ -166,7 +184,7 @@ loader=$!
 waited=0
 for _ in $(seq 1 600); do
   waited=$(psql_db $DB_KEYS -c "SELECT count(*) FROM pg_stat_activity
-    WHERE query = 'sinp_import.load_archive: checking the foreign keys of the new rows of gn_synthese.cor_area_synthese'
+    WHERE datname = current_database() AND query = 'sinp_import.load_archive: checking the foreign keys of the new rows of gn_synthese.cor_area_synthese'
       AND wait_event_type = 'Lock'")
   [ "$waited" = 1 ] && break
   sleep 0.1
@@ -199,6 +217,49 @@ check "897 real rows applied" $DB_PATH \
 check "the same archive again is already_loaded" $DB_PATH \
   "SELECT status || ' ' || inserted FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip') WHERE entity = 'synthese'" "already_loaded 0"
 
+echo "# load_inbox(): each archive in its own transaction, oldest first; failures journaled and skipped"
+fresh_db $DB_INBOX
+in_order="SELECT string_agg(archive_name || ' ' || state, ', ' ORDER BY n) FROM sinp_import.inbox('$INBOX') WITH ORDINALITY AS f(archive_name, archive_date, region, provider, size_bytes, modified, state, import_id, import_status, import_mode, path, sha256, n)"
+check "inbox() lists the files in load order" $DB_INBOX "$in_order" \
+  "2020-02-13_sinp_paca_cenpaca.zip pending, 2020-08-25_sinp_paca_broken.zip pending, 2020-08-26_sinp_paca_e2e.zip pending, 2020-08-27_sinp_paca_bad.zip pending, readme.txt ignored"
+run_output=$(psql_db $DB_INBOX -c "CALL sinp_import.load_inbox('$INBOX')" 2>&1)
+check "every archive tried once, in date order, each with its own outcome" $DB_INBOX \
+  "SELECT string_agg(archive_name || ' ' || status, ', ' ORDER BY import_id) FROM sinp_import.imports" \
+  "2020-02-13_sinp_paca_cenpaca.zip applied, 2020-08-25_sinp_paca_broken.zip failed, 2020-08-26_sinp_paca_e2e.zip applied, 2020-08-27_sinp_paca_bad.zip rejected"
+check "the archives after the failed one are committed" $DB_INBOX "SELECT count(*) FROM gn_synthese.synthese" "5897"
+check "the failure is journaled with its SQLSTATE and message" $DB_INBOX \
+  "SELECT i.region || ' ' || i.archive_date || ' ' || e.code || ' ' || e.value || ' ' || (e.message LIKE '%is not a readable SINP archive%') FROM sinp_import.imports i JOIN sinp_import.import_errors e USING (import_id) WHERE i.status = 'failed'" \
+  "paca 2020-08-25 LOAD_FAILED 22023 true"
+checks=$((checks + 1))
+if grep -q "WARNING:  sinp_import.load_inbox: 2020-08-25_sinp_paca_broken.zip failed" <<<"$run_output" \
+  && grep -q "4 archive(s) tried in $INBOX: 2 applied, 1 failed, 1 rejected" <<<"$run_output"; then
+  echo "ok   - a WARNING for the failure and a summary NOTICE"
+else
+  echo "FAIL - load_inbox messages:"; grep -v "NOTICE:  sinp_import: " <<<"$run_output" | sed 's/^/       /'
+  failures=$((failures + 1))
+fi
+psql_db $DB_INBOX -c "CALL sinp_import.load_inbox('$INBOX')" 2>/dev/null
+check "run again: only the failed archive is tried again" $DB_INBOX \
+  "SELECT string_agg(archive_name || ' ' || status, ', ' ORDER BY import_id) FROM sinp_import.imports WHERE import_id > 4" \
+  "2020-08-25_sinp_paca_broken.zip failed"
+check "inbox() after the runs" $DB_INBOX "$in_order" \
+  "2020-02-13_sinp_paca_cenpaca.zip loaded, 2020-08-25_sinp_paca_broken.zip pending, 2020-08-26_sinp_paca_e2e.zip loaded, 2020-08-27_sinp_paca_bad.zip rejected, readme.txt ignored"
+psql_db $DB_INBOX -c "CALL sinp_import.load_inbox('$INBOX', mode => 'lenient')" 2>/dev/null
+check "in lenient mode, the archive rejected in strict mode is tried" $DB_INBOX \
+  "SELECT string_agg(archive_name || ' ' || status, ', ' ORDER BY import_id) FROM sinp_import.imports WHERE import_id > 5" \
+  "2020-08-25_sinp_paca_broken.zip failed, 2020-08-27_sinp_paca_bad.zip applied_with_errors"
+check_error "inside BEGIN ... COMMIT: 25001" $DB_INBOX "BEGIN; CALL sinp_import.load_inbox('$INBOX')" 25001
+check_error "no directory and no sinp_import.inbox_dir: 22023" $DB_INBOX "CALL sinp_import.load_inbox()" 22023
+check_error "a missing directory: 58P01" $DB_INBOX "CALL sinp_import.load_inbox('$INBOX/nonexistent')" 58P01
+check_error "an unknown mode: 22023" $DB_INBOX "CALL sinp_import.load_inbox('$INBOX', 'careful')" 22023
+"${PSQL[@]}" -c "DROP ROLE IF EXISTS sinp_e2e_clerk" -c "CREATE ROLE sinp_e2e_clerk LOGIN"
+psql_db $DB_INBOX -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_clerk" -c "GRANT SELECT ON sinp_import.imports TO sinp_e2e_clerk" >/dev/null
+check_error "a role without pg_read_server_files may not list another directory: 42501" $DB_INBOX \
+  "SET sinp_import.inbox_dir = '$INBOX'; SET ROLE sinp_e2e_clerk; SELECT * FROM sinp_import.inbox('$ARCHIVES')" 42501
+check "it may list the directory of sinp_import.inbox_dir" $DB_INBOX \
+  "SET sinp_import.inbox_dir = '$INBOX'; SET ROLE sinp_e2e_clerk; SELECT count(*) FROM sinp_import.inbox() WHERE state <> 'ignored'" "4"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_INBOX WITH (FORCE)"
+
 echo "# usage errors are ERRORs with SQLSTATE and HINT"
 check_error "missing file: 58P01" $DB_PATH "SELECT * FROM sinp_import.load_archive('/nonexistent/2020-01-01_sinp_x_y.zip')" 58P01
 check_error "not an archive: 22023" $DB_PATH "SELECT * FROM sinp_import.load_archive('/etc/hostname')" 22023
@@ -215,13 +276,35 @@ check "observations kept after DROP EXTENSION" $DB_PATH "SELECT count(*) FROM gn
 psql_db $DB_PATH -c "CREATE EXTENSION sinp_import" -c "SELECT sinp_import.create_target_schema()" >/dev/null
 check "create_target_schema on an existing target keeps the rows" $DB_PATH "SELECT count(*) FROM gn_synthese.synthese" "$count_before"
 
+echo "# pg_cron ran the scheduled load_inbox()"
+cron_run="SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'sinp-e2e' AND d.status IN ('succeeded', 'failed') ORDER BY d.runid LIMIT 1"
+for _ in $(seq 1 90); do
+  [ -n "$(psql_db postgres -c "$cron_run")" ] && break
+  sleep 1
+done
+check "the job ran and succeeded" postgres "$cron_run" "succeeded"
+check "it loaded the archives of sinp_import.inbox_dir, oldest first, as the job's role" $DB_CRON \
+  "SELECT string_agg(archive_name || ' ' || status || ' ' || loaded_by, ', ' ORDER BY import_id) FROM sinp_import.imports" \
+  "2020-02-13_sinp_paca_cenpaca.zip applied postgres, 2020-08-26_sinp_paca_e2e.zip applied postgres"
+psql_db postgres -c "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'sinp-e2e'" >/dev/null
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_CRON WITH (FORCE)"
+
 echo "# the SQL examples of docs/ run"
+# docs_sql <page> <fence>: the SQL of the page's code blocks opened by exactly that fence.
+docs_sql() { awk -v fence="$2" '$0 == fence {on=1; next} /^```/{on=0} on' "$1" | sed "s|@ARCHIVES@|$ARCHIVES|g; s|@DB@|$DB_PATH|g"; }
 for page in docs/*.md; do
   checks=$((checks + 1))
-  sql=$(awk '/^```sql/{on=1; next} /^```/{on=0} on' "$page")
-  [ -z "$sql" ] && { echo "ok   - $page (no SQL)"; continue; }
-  sql=${sql//@ARCHIVES@/$ARCHIVES}
-  if output=$(psql_db $DB_PATH -c "BEGIN" -c "$sql" -c "ROLLBACK" 2>&1); then
+  # ```sql: in a transaction rolled back; ```sql autocommit: statements that commit (procedures);
+  # ```sql pg_cron: in pg_cron's database, their jobs unscheduled afterwards.
+  sql=$(docs_sql "$page" '```sql')
+  autocommit=$(docs_sql "$page" '```sql autocommit')
+  cron=$(docs_sql "$page" '```sql pg_cron')
+  [ -z "$sql$autocommit$cron" ] && { echo "ok   - $page (no SQL)"; continue; }
+  output=""
+  if { [ -z "$sql" ] || output+=$(psql_db $DB_PATH -c "BEGIN" -c "$sql" -c "ROLLBACK" 2>&1); } \
+    && { [ -z "$autocommit" ] || output+=$(psql_db $DB_PATH -c "$autocommit" 2>&1); } \
+    && { [ -z "$cron" ] || output+=$(psql_db postgres -c "$cron" \
+           -c "SELECT cron.unschedule(jobid) FROM cron.job WHERE database = '$DB_PATH'" 2>&1); }; then
     echo "ok   - $page examples"
   else
     echo "FAIL - $page examples"; echo "$output" | tail -5 | sed 's/^/       /'
@@ -229,6 +312,6 @@ for page in docs/*.md; do
   fi
 done
 
-"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_BYTES WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DB_PATH WITH (FORCE)" -c "DROP ROLE IF EXISTS sinp_e2e_reader"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_BYTES WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DB_PATH WITH (FORCE)" -c "DROP ROLE IF EXISTS sinp_e2e_reader" -c "DROP ROLE IF EXISTS sinp_e2e_clerk"
 echo "# $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

@@ -1,12 +1,13 @@
 //! Reading an archive: the container (detected by its magic bytes), its members (streamed, never
 //! extracted to disk, never used as paths), `meta_archive.ini`, and the archive's name.
 
+pub mod inbox;
 mod meta;
 mod name;
 pub mod tarball;
 
 pub use meta::{parse_meta, MetaArchive};
-pub use name::{parse_archive_name, ArchiveName};
+pub use name::{archive_extension, parse_archive_name, ArchiveName};
 
 use std::io::{Read, Seek};
 use std::sync::{Arc, Mutex};

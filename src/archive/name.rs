@@ -9,10 +9,21 @@ pub struct ArchiveName {
     pub provider: String,
 }
 
+/// The extensions of the containers the reader knows (it tells them apart by their first bytes).
+const ARCHIVE_EXTENSIONS: [&str; 5] = [".zip", ".tar.bz2", ".tar.gz", ".tgz", ".tbz2"];
+
+/// The archive extension a file name ends with, in any case.
+pub fn archive_extension(file_name: &str) -> Option<&'static str> {
+    let lower = file_name.to_ascii_lowercase();
+    ARCHIVE_EXTENSIONS
+        .into_iter()
+        .find(|ext| lower.len() > ext.len() && lower.ends_with(ext))
+}
+
 /// `None` when the name does not follow the convention (a warning, not an error).
 pub fn parse_archive_name(file_name: &str) -> Option<ArchiveName> {
     let base = file_name.rsplit('/').next().unwrap_or(file_name);
-    let stem = [".zip", ".tar.bz2", ".tar.gz", ".tgz"]
+    let stem = ARCHIVE_EXTENSIONS
         .iter()
         .find_map(|ext| base.strip_suffix(ext))?;
     if stem != stem.to_lowercase() {
@@ -54,6 +65,16 @@ mod tests {
                 .provider,
             "cen-aura"
         );
+    }
+
+    #[test]
+    fn archive_extensions_in_any_case() {
+        assert_eq!(archive_extension("a.ZIP"), Some(".zip"));
+        assert_eq!(archive_extension("x_sinp_a_b.tar.gz"), Some(".tar.gz"));
+        assert_eq!(archive_extension("b.tbz2"), Some(".tbz2"));
+        assert_eq!(archive_extension(".zip"), None);
+        assert_eq!(archive_extension("a.zip.part"), None);
+        assert_eq!(archive_extension("a.gz"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod copy;
 pub(crate) mod entity;
+pub mod inbox;
 mod journal;
 mod resolver;
 pub mod sql;
@@ -11,12 +12,14 @@ pub mod target;
 mod triggers;
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read};
+use std::io::{BufReader, Cursor};
 use std::path::Path;
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use sha2::{Digest, Sha256};
+
+use crate::archive::inbox::{hex, sha256_hex};
 
 use crate::archive::{
     parse_archive_name, parse_meta, Archive, ArchiveName, MetaArchive, ReadSeek,
@@ -107,9 +110,9 @@ fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
     LoadError::internal(format!("SPI: {e}"))
 }
 
-/// Checks that the caller may read a server file: superuser, pg_read_server_files, or a file
-/// under sinp_import.inbox_dir.
-fn check_read_permission(path: &str) -> LoadResult<()> {
+/// Whether the caller may read `path` on the server: superuser, pg_read_server_files, or a path
+/// under sinp_import.inbox_dir (symbolic links and `..` resolved first).
+fn may_read_server_path(path: &str) -> LoadResult<bool> {
     let privileged = Spi::get_one::<bool>(
         "SELECT pg_has_role(current_user, 'pg_read_server_files', 'MEMBER')
              OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
@@ -117,19 +120,26 @@ fn check_read_permission(path: &str) -> LoadResult<()> {
     .map_err(spi_error)?
     .unwrap_or(false);
     if privileged {
-        return Ok(());
+        return Ok(true);
     }
-    if let Some(inbox) = crate::settings::inbox_dir() {
-        let inside = match (
+    let Some(inbox) = crate::settings::inbox_dir() else {
+        return Ok(false);
+    };
+    Ok(
+        match (
             Path::new(&inbox).canonicalize(),
             Path::new(path).canonicalize(),
         ) {
-            (Ok(inbox), Ok(file)) => file.starts_with(inbox),
+            (Ok(inbox), Ok(path)) => path.starts_with(inbox),
             _ => false,
-        };
-        if inside {
-            return Ok(());
-        }
+        },
+    )
+}
+
+/// Checks that the caller may read a server file.
+fn check_read_permission(path: &str) -> LoadResult<()> {
+    if may_read_server_path(path)? {
+        return Ok(());
     }
     Err(LoadError::PermissionDenied {
         path: path.to_string(),
@@ -205,21 +215,12 @@ fn open_input<'a>(
 }
 
 /// The SHA-256 and size of a file, read once, streaming.
-fn sha256_of(path: &str, mut file: File) -> LoadResult<(String, i64)> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0i64;
-    loop {
-        let n = file.read(&mut buf).map_err(|e| LoadError::Io {
-            what: format!("\"{path}\""),
-            detail: e.to_string(),
-        })?;
-        if n == 0 {
-            return Ok((hex(&hasher.finalize()), size));
-        }
-        size += n as i64;
-        hasher.update(&buf[..n]);
-    }
+fn sha256_of(path: &str, file: File) -> LoadResult<(String, i64)> {
+    let (sha256, size) = sha256_hex(file).map_err(|e| LoadError::Io {
+        what: format!("\"{path}\""),
+        detail: e.to_string(),
+    })?;
+    Ok((sha256, size as i64))
 }
 
 /// Drops a TEMP table if it exists (without the NOTICE of DROP ... IF EXISTS).
@@ -232,10 +233,6 @@ pub fn drop_temp_table(name: &str) -> LoadResult<()> {
         Spi::run(&format!("DROP TABLE {name}")).map_err(spi_error)?;
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The transaction timestamp, as the archives write dates.

@@ -1,0 +1,164 @@
+//! The inbox: a directory where providers drop archives, loaded in order by
+//! `sinp_import.load_inbox()`. Listing and hashing only; what was already loaded is the journal's
+//! business (sql/inbox.sql).
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use sha2::{Digest, Sha256};
+
+use super::name::{archive_extension, parse_archive_name};
+
+/// One file of the inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxFile {
+    pub name: String,
+    pub path: PathBuf,
+    pub size: u64,
+    /// Seconds since the epoch.
+    pub modified: f64,
+    /// Named like an archive (.zip, .tar.gz, .tgz, .tar.bz2, .tbz2), not hidden: load_inbox loads it.
+    pub is_archive: bool,
+    /// From a conventional name `YYYY-MM-DD_sinp_<region>_<provider>.zip`.
+    pub archive_date: Option<String>,
+    pub region: Option<String>,
+    pub provider: Option<String>,
+}
+
+/// The regular files directly in `dir` (subdirectories are not entered: `done/` or `rejected/`
+/// folders of a provider's workflow stay out), in name order. Hidden files (a transfer in
+/// progress, `.part` files) and files not named like an archive are listed with
+/// `is_archive = false`.
+pub fn list_inbox(dir: &Path) -> io::Result<Vec<InboxFile>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        // Follows symbolic links: a link to an archive is an archive (load_archive checks where
+        // it really is).
+        let Ok(metadata) = std::fs::metadata(entry.path()) else {
+            continue;
+        };
+        if !metadata.is_file() {
+            continue;
+        }
+        // A name that is not UTF-8 cannot be passed to load_archive(text): listed, not loaded.
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_archive = !name.starts_with('.') && archive_extension(&name).is_some();
+        let conventional = parse_archive_name(&name);
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
+        files.push(InboxFile {
+            is_archive: is_archive && entry.file_name().to_str().is_some(),
+            path: entry.path(),
+            size: metadata.len(),
+            modified,
+            archive_date: conventional.as_ref().map(|n| n.date.clone()),
+            region: conventional.as_ref().map(|n| n.region.clone()),
+            provider: conventional.map(|n| n.provider),
+            name,
+        });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+/// The SHA-256 (lowercase hex) and size of a stream, read once in blocks.
+pub fn sha256_hex(mut reader: impl Read) -> io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sinp-inbox-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn lists_archives_and_tells_the_other_files_apart() {
+        let dir = scratch("list");
+        for name in [
+            "2020-08-27_sinp_paca_cbna.zip",
+            "2020-08-26_sinp_paca_cbna.tar.bz2",
+            "export.TGZ",
+            ".2020-08-28_sinp_paca_cbna.zip.part",
+            ".hidden.zip",
+            "readme.txt",
+        ] {
+            std::fs::write(dir.join(name), name).unwrap();
+        }
+        std::fs::create_dir(dir.join("done.zip")).unwrap();
+        let files = list_inbox(&dir).unwrap();
+        let summary: Vec<(&str, bool, Option<&str>)> = files
+            .iter()
+            .map(|f| (f.name.as_str(), f.is_archive, f.archive_date.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (".2020-08-28_sinp_paca_cbna.zip.part", false, None),
+                (".hidden.zip", false, None),
+                (
+                    "2020-08-26_sinp_paca_cbna.tar.bz2",
+                    true,
+                    Some("2020-08-26")
+                ),
+                ("2020-08-27_sinp_paca_cbna.zip", true, Some("2020-08-27")),
+                ("export.TGZ", true, None),
+                ("readme.txt", false, None),
+            ]
+        );
+        let first = &files[2];
+        assert_eq!(first.size, "2020-08-26_sinp_paca_cbna.tar.bz2".len() as u64);
+        assert_eq!(first.provider.as_deref(), Some("cbna"));
+        assert!(first.modified > 1.5e9);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error() {
+        let err = list_inbox(Path::new("/nonexistent/sinp-inbox")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn sha256_of_a_stream() {
+        let (digest, size) = sha256_hex(&b"abc"[..]).unwrap();
+        assert_eq!(
+            digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(size, 3);
+    }
+}
