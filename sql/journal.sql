@@ -57,6 +57,27 @@ CREATE TABLE sinp_import.import_errors (
 CREATE INDEX import_errors_import_idx ON sinp_import.import_errors (import_id, file, line);
 COMMENT ON TABLE sinp_import.import_errors IS 'Every problem found in an archive, with the original record so it can be corrected and re-sent.';
 
+-- What the additional fields of each provider mean (meta_additional_data.csv, FORMAT.md §6): the
+-- keys of the additional_data columns. An archive's description of a field replaces the one stored
+-- for the same provider; fields it does not describe stay. The provider is the one of the archive's
+-- name (YYYY-MM-DD_sinp_<region>_<provider>.zip), else the archive's name.
+CREATE TABLE sinp_import.additional_fields (
+    provider    text NOT NULL,
+    resource    text NOT NULL
+                CHECK (resource IN ('synthese', 'source', 'dataset', 'acquisition_framework', 'organism', 'user')),
+    name        text NOT NULL,
+    description text,
+    keyword     text,
+    -- QTA quantitative, QUAL qualitative, NSP unknown
+    field_type  text CHECK (field_type IN ('QTA', 'QUAL', 'NSP')),
+    unity       text,
+    -- The load that last described it.
+    import_id   bigint REFERENCES sinp_import.imports ON DELETE SET NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (provider, resource, name)
+);
+COMMENT ON TABLE sinp_import.additional_fields IS 'The meaning of the additional_data keys each provider sends (meta_additional_data.csv).';
+
 -- Triggers of the target tables whose work the loader does itself, once, set-based: they are
 -- disabled (ALTER TABLE ... DISABLE TRIGGER, inside the load's transaction) during a load. Both
 -- the names create_target_schema() gives and GeoNature's own names are listed; unknown triggers
@@ -88,6 +109,7 @@ INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by)
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports_import_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.import_errors', '');
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.additional_fields', '');
 
 -- The staged geometries PostGIS cannot project into target_srid, each with PostGIS's reason.
 -- One set-based attempt first (the usual case: all project, one pass); only when it fails, one

@@ -413,3 +413,17 @@ SELECT count(*), min(concat_ws(', ', {used_columns}))
  WHERE NOT EXISTS (SELECT FROM {referenced} AS r
                     WHERE {matches}
                       FOR KEY SHARE OF r);
+
+-- name: additional fields
+-- The description of additional fields (meta_additional_data.csv), one statement for the file:
+-- a field described again takes the new description. $1 the provider, $2 the import, $3 the
+-- descriptions as a JSON array of objects.
+INSERT INTO sinp_import.additional_fields AS f
+       (provider, resource, name, description, keyword, field_type, unity, import_id)
+SELECT $1, d.resource, d.name, d.description, d.keyword, d.field_type, d.unity, $2
+  FROM jsonb_to_recordset($3::jsonb)
+       AS d(resource text, name text, description text, keyword text, field_type text, unity text)
+    ON CONFLICT (provider, resource, name) DO UPDATE
+   SET description = excluded.description, keyword = excluded.keyword,
+       field_type = excluded.field_type, unity = excluded.unity,
+       import_id = excluded.import_id, updated_at = now();

@@ -114,6 +114,9 @@ check "observer links" $DB_PATH "SELECT count(*) FROM gn_synthese.cor_observer_s
 check "journal committed with its counts" $DB_PATH \
   "SELECT status || ' ' || inserted || ' ' || region || ' ' || provider || ' ' || archive_date FROM sinp_import.imports" \
   "applied 5014 paca e2e 2020-08-26"
+check "the archive's description of its additional fields is stored, keyed by provider" $DB_PATH \
+  "SELECT string_agg(provider || ' ' || resource || ' ' || name || ' ' || field_type, ', ' ORDER BY name) FROM sinp_import.additional_fields" \
+  "e2e synthese x_station_code QUAL, e2e synthese x_weather QUAL"
 check "managed triggers enabled after a load" $DB_PATH \
   "SELECT count(*) FROM pg_trigger t JOIN sinp_import.managed_triggers m ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name WHERE t.tgenabled <> 'O'" "0"
 

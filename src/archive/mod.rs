@@ -239,12 +239,19 @@ impl<'a> Archive<'a> {
 
     /// The whole member as text (for the small meta_archive.ini).
     pub fn read_member_text(&mut self, member: &str) -> LoadResult<Option<String>> {
+        Ok(self
+            .read_member_bytes(member, 1 << 20)?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// A small member's first `limit` bytes, and one more if it is larger: the caller tells.
+    pub fn read_member_bytes(&mut self, member: &str, limit: u64) -> LoadResult<Option<Vec<u8>>> {
         let archive_name = self.name.clone();
         let Some(mut reader) = self.open_member(member)? else {
             return Ok(None);
         };
         let mut bytes = Vec::new();
-        let read = reader.by_ref().take(1 << 20).read_to_end(&mut bytes);
+        let read = reader.by_ref().take(limit + 1).read_to_end(&mut bytes);
         drop(reader);
         if let Some(limit) = locked(&self.tripwire).take() {
             return Err(limit);
@@ -254,7 +261,7 @@ impl<'a> Archive<'a> {
             name: archive_name,
             detail: format!("Member {member} is corrupt: {e}."),
         })?;
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        Ok(Some(bytes))
     }
 }
 

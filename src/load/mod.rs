@@ -27,6 +27,7 @@ use crate::archive::{
 };
 use crate::error::{LoadError, LoadResult, Problem};
 use crate::spec::{entity_by_file, Entity, ENTITIES};
+use crate::validate::additional_fields::{parse_additional_fields, AdditionalField};
 use crate::validate::resolve::Resolver;
 use crate::validate::{parse_datetime, DateTime};
 
@@ -263,6 +264,9 @@ struct Opened<'a> {
     problems: Vec<Problem>,
     /// Entity files present, in processing order.
     present: Vec<&'static Entity>,
+    /// The valid rows of meta_additional_data.csv, and the problems of the others: row problems,
+    /// which do not stop the entities' load as the archive's own problems do.
+    additional_fields: (Vec<AdditionalField>, Vec<Problem>),
 }
 
 /// Opens the archive (usage errors are errors) and checks what can be checked without the
@@ -307,6 +311,7 @@ fn open_archive<'a>(
         }
         None => MetaArchive::default(),
     };
+    let additional_fields = read_additional_fields(&mut archive)?;
     let name = parse_archive_name(archive_name);
     if name.is_none() {
         problems.push(Problem::warning(
@@ -328,7 +333,61 @@ fn open_archive<'a>(
         name,
         problems,
         present,
+        additional_fields,
     })
+}
+
+/// The description of additional fields, streamed from the first of its two names the archive
+/// has; a second one is reported and ignored.
+fn read_additional_fields(
+    archive: &mut Archive,
+) -> LoadResult<(Vec<AdditionalField>, Vec<Problem>)> {
+    let mut present = ADDITIONAL_DATA_FILES.iter().filter(|m| archive.has(m));
+    let Some(file) = present.next() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let mut problems = Vec::new();
+    for ignored in present {
+        problems.push(
+            Problem::warning(
+                ignored,
+                "DUPLICATE_FILE",
+                format!(
+                    "the archive also has {file}, which is the one read; this member is ignored"
+                ),
+            )
+            .with_value(ignored),
+        );
+    }
+    let tripwire = archive.tripwire();
+    let member = archive
+        .open_member(file)?
+        .expect("present members can be opened");
+    let (fields, file_problems) = parse_additional_fields(file, member);
+    if let Some(limit) = crate::sync::locked(&tripwire).take() {
+        return Err(limit);
+    }
+    problems.extend(file_problems);
+    Ok((fields, problems))
+}
+
+/// Stores the archive's description of additional fields, keyed by its provider.
+fn store_additional_fields(
+    fields: &[AdditionalField],
+    provider: &str,
+    import_id: i64,
+) -> LoadResult<()> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    progress(&format!("{} additional field(s) described", fields.len()));
+    let json = serde_json::to_string(fields)
+        .map_err(|e| LoadError::internal(format!("additional fields: {e}")))?;
+    Spi::run_with_args(
+        sql::statement("additional fields").expect("sql/merge.sql has additional fields"),
+        &[provider.into(), import_id.into(), json.as_str().into()],
+    )
+    .map_err(spi_error)
 }
 
 fn new_context(problems: Vec<Problem>, meta: &MetaArchive) -> LoadResult<LoadContext> {
@@ -348,12 +407,14 @@ pub fn validate_archive(input: ArchiveInput, archive_name: &str) -> LoadResult<V
         meta,
         problems,
         present,
+        additional_fields: (_, description_problems),
         ..
     } = open_archive(&input, archive_name, ArchiveDigest::None)?;
     // A validation stages and merges like a load (then rolls back): it waits for running loads.
     Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
     let mut ctx = new_context(problems, &meta)?;
     let archive_failed = ctx.problems.iter().any(Problem::is_error);
+    ctx.problems.extend(description_problems);
     let outcome = subxact::run(
         || {
             if !archive_failed {
@@ -383,6 +444,7 @@ pub fn load_archive(
         name,
         problems,
         present,
+        additional_fields: (additional_fields, description_problems),
     } = open_archive(&input, archive_name, ArchiveDigest::Sha256)?;
     // Loads are serialised; readers of the targets are never blocked.
     Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
@@ -421,7 +483,10 @@ pub fn load_archive(
         });
     }
     let mut ctx = new_context(problems, &meta)?;
+    // The archive's own problems (a member missing, meta_archive.ini) stop the load of every
+    // entity: rejected in any mode.
     let archive_failed = ctx.problems.iter().any(Problem::is_error);
+    ctx.problems.extend(description_problems);
     // The work runs in a subtransaction: kept when applied, rolled back for a dry run or a
     // strict rejection, while the journal row above stays.
     let outcome = subxact::run(
@@ -437,6 +502,8 @@ pub fn load_archive(
                 return Ok((counts, true));
             }
             let counts = apply(&mut ctx, &mut archive, &present, Apply::Write)?;
+            let provider = name.as_ref().map_or(archive_name, |n| n.provider.as_str());
+            store_additional_fields(&additional_fields, provider, import_id)?;
             Ok((counts, ctx.problems.iter().any(Problem::is_error)))
         },
         |result: &LoadResult<(Vec<EntityCounts>, bool)>| match result {
@@ -448,8 +515,8 @@ pub fn load_archive(
     let status = match (dry_run, errors, mode) {
         (true, _, _) => "dry_run",
         (false, false, _) => "applied",
-        (false, true, Mode::Lenient) => "applied_with_errors",
-        (false, true, Mode::Strict) => "rejected",
+        (false, true, Mode::Lenient) if !archive_failed => "applied_with_errors",
+        (false, true, _) => "rejected",
     };
     if status == "rejected" {
         // Nothing was applied: only the rows found invalid are counted.

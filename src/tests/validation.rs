@@ -710,4 +710,95 @@ mod tests {
             2
         );
     }
+
+    /// The stored description of additional fields, one line per field.
+    fn described_fields() -> String {
+        text(
+            "SELECT coalesce(string_agg(concat_ws(' ', provider, resource, name, field_type, unity, description), ', '
+                                        ORDER BY resource, name), '')
+               FROM sinp_import.additional_fields",
+        )
+    }
+
+    #[pg_test]
+    fn additional_fields_are_described_by_provider() {
+        setup_target();
+        let valid = MiniArchive::valid();
+        let with_description =
+            |text: &str| valid.zip_with(&[("meta_additional_data.csv", text.as_bytes())]);
+        let first = with_description(
+            "resource\tname\tdesc\ttype\tunity\n\
+             synthese\tnb_nids\tNombre de nids\tQTA\tnid\n\
+             Dataset\tprotocole\t\"Protocole \"\"STOC\"\"\"\tqual\t\\N\n",
+        );
+        assert_eq!(validate(&first, NAME), vec![]);
+        assert!(load_bytes(&first, NAME, "strict", false)
+            .iter()
+            .all(|r| r.0 == "applied"));
+        assert_eq!(
+            described_fields(),
+            "test dataset protocole QUAL Protocole \"STOC\", test synthese nb_nids QTA nid Nombre de nids"
+        );
+
+        // A later archive of the provider describes a field again and a new one; the third stays.
+        let later = with_description(
+            "ressource\tname\tdescription\ttype\n\
+             synthese\tnb_nids\tNombre de nids occupés\tQTA\n\
+             synthese\tx_weather\tMétéo\tNSP\n",
+        );
+        load_bytes(&later, "2020-08-27_sinp_paca_test.zip", "strict", false);
+        assert_eq!(
+            described_fields(),
+            "test dataset protocole QUAL Protocole \"STOC\", test synthese nb_nids QTA Nombre de nids occupés, test synthese x_weather NSP Météo"
+        );
+        assert_eq!(
+            count("SELECT count(DISTINCT import_id) FROM sinp_import.additional_fields"),
+            2
+        );
+
+        // A bad row: reported with its line and column; a strict load stores nothing of the file,
+        // a lenient one the valid rows.
+        let bad = with_description("resource\tname\ttype\ntaxon\tx_a\tQTA\nuser\tx_b\tQTA\n");
+        expect(
+            &bad,
+            NAME,
+            "INVALID_RESOURCE",
+            "meta_additional_data.csv",
+            Some(2),
+            Some("resource"),
+        );
+        let status = |mode| {
+            load_bytes(&bad, "2020-08-28_sinp_paca_test.zip", mode, false)[0]
+                .0
+                .clone()
+        };
+        assert_eq!(status("strict"), "rejected");
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM sinp_import.additional_fields WHERE name IN ('x_a', 'x_b')"
+            ),
+            0
+        );
+        assert_eq!(status("lenient"), "applied_with_errors");
+        assert_eq!(
+            text("SELECT string_agg(resource || ' ' || name, ', ') FROM sinp_import.additional_fields WHERE name IN ('x_a', 'x_b')"),
+            "user x_b"
+        );
+        assert_eq!(
+            text("SELECT raw_record FROM sinp_import.import_errors WHERE code = 'INVALID_RESOURCE' LIMIT 1"),
+            "taxon\tx_a\tQTA"
+        );
+    }
+
+    #[pg_test]
+    fn an_archive_level_error_rejects_in_lenient_mode_too() {
+        setup_target();
+        let archive = MiniArchive::valid()
+            .with_ini("format_version = 2.0\nexport_date = 2020-08-26 10:15\n")
+            .zip();
+        let result = load_bytes(&archive, NAME, "lenient", false);
+        assert!(result.iter().all(|r| r.0 == "rejected"), "{result:?}");
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 0);
+        assert_eq!(text("SELECT status FROM sinp_import.imports"), "rejected");
+    }
 }

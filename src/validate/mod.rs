@@ -1,6 +1,7 @@
 //! Parsing and checking of field values (FORMAT.md §4). Pure Rust: every function returns either
 //! the value in the form the staging table takes, or a `ValueError` with the format's code.
 
+pub mod additional_fields;
 mod array;
 pub mod geometry;
 pub mod resolve;

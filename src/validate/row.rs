@@ -92,13 +92,19 @@ impl HeaderPlan {
                     _ => false,
                 };
                 if missing && position.is_some() {
+                    let column = field.target_column().unwrap_or_default();
+                    let kept = match (entity.additional_data_column(), target_columns) {
+                        (Some(extra), Some(columns)) if extra != column && columns.contains(extra) => {
+                            format!("its values are kept in {extra}")
+                        }
+                        _ => "its values are not stored (the table has no column for additional data)".to_string(),
+                    };
                     problems.push(
                         Problem::warning(
                             entity.file,
                             "TARGET_COLUMN_MISSING",
                             format!(
-                                "this database has no column {} for field \"{}\"; its values are kept in additional_data when the table has one",
-                                field.target_column().unwrap_or_default(),
+                                "this database has no column {column} for field \"{}\"; {kept}",
                                 field.name
                             ),
                         )
