@@ -26,7 +26,8 @@ LANGUAGE sql VOLATILE AS $function$
           SELECT i.import_id, i.status, i.mode
             FROM sinp_import.imports AS i
            WHERE i.sha256 = f.sha256 AND NOT i.dry_run AND i.status <> 'running'
-           ORDER BY i.status IN ('applied', 'applied_with_errors', 'already_loaded') DESC,
+           ORDER BY i.status IN ('applied', 'applied_with_errors') DESC,
+                    i.status = 'already_loaded' DESC,
                     i.import_id DESC
            LIMIT 1
       ) AS last ON f.is_archive

@@ -245,11 +245,15 @@ psql_db $DB_INBOX -c "CALL sinp_import.load_inbox('$INBOX')" 2>/dev/null
 check "run again: only the failed archive is tried again" $DB_INBOX \
   "SELECT string_agg(archive_name || ' ' || status, ', ' ORDER BY import_id) FROM sinp_import.imports WHERE import_id > 4" \
   "2020-08-25_sinp_paca_broken.zip failed"
+psql_db $DB_INBOX -c "SELECT * FROM sinp_import.load_archive('$INBOX/2020-08-26_sinp_paca_e2e.zip')" >/dev/null 2>&1
+check "inbox() names the import that applied an archive, not a later already_loaded" $DB_INBOX \
+  "SELECT import_id || ' ' || import_status FROM sinp_import.inbox('$INBOX') WHERE archive_name = '2020-08-26_sinp_paca_e2e.zip'" \
+  "3 applied"
 check "inbox() after the runs" $DB_INBOX "$in_order" \
   "2020-02-13_sinp_paca_cenpaca.zip loaded, 2020-08-25_sinp_paca_broken.zip pending, 2020-08-26_sinp_paca_e2e.zip loaded, 2020-08-27_sinp_paca_bad.zip rejected, readme.txt ignored"
 psql_db $DB_INBOX -c "CALL sinp_import.load_inbox('$INBOX', mode => 'lenient')" 2>/dev/null
 check "in lenient mode, the archive rejected in strict mode is tried" $DB_INBOX \
-  "SELECT string_agg(archive_name || ' ' || status, ', ' ORDER BY import_id) FROM sinp_import.imports WHERE import_id > 5" \
+  "SELECT string_agg(archive_name || ' ' || status, ', ' ORDER BY import_id) FROM sinp_import.imports WHERE import_id > 6" \
   "2020-08-25_sinp_paca_broken.zip failed, 2020-08-27_sinp_paca_bad.zip applied_with_errors"
 check_error "inside BEGIN ... COMMIT: 25001" $DB_INBOX "BEGIN; CALL sinp_import.load_inbox('$INBOX')" 25001
 check_error "no directory and no sinp_import.inbox_dir: 22023" $DB_INBOX "CALL sinp_import.load_inbox()" 22023

@@ -126,6 +126,19 @@ impl DateTime {
             micros: 0,
         }
     }
+
+    /// The same time of the next day.
+    pub fn next_day(self) -> DateTime {
+        let mut next = self;
+        if next.day < days_in_month(next.year, next.month) {
+            next.day += 1;
+        } else if next.month < 12 {
+            (next.month, next.day) = (next.month + 1, 1);
+        } else {
+            (next.year, next.month, next.day) = (next.year + 1, 1, 1);
+        }
+        next
+    }
 }
 
 impl fmt::Display for DateTime {
@@ -315,6 +328,18 @@ pub fn synthese_uuid(code_source: &str, source_id: &str) -> uuid::Uuid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_day_crosses_months_years_and_leap_days() {
+        let next = |y, m, d| {
+            let n = DateTime::date(y, m, d).next_day();
+            (n.year, n.month, n.day)
+        };
+        assert_eq!(next(2020, 8, 26), (2020, 8, 27));
+        assert_eq!(next(2020, 2, 28), (2020, 2, 29));
+        assert_eq!(next(2021, 2, 28), (2021, 3, 1));
+        assert_eq!(next(2020, 12, 31), (2021, 1, 1));
+    }
 
     #[test]
     fn uuids_in_canonical_form_any_case() {

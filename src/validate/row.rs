@@ -206,6 +206,11 @@ pub struct RowConverter<'a> {
     /// The load's `now()`, for empty meta dates, as COPY text.
     now_text: String,
     now: DateTime,
+    /// A row version (meta_update_date) later than this is suspect: a day of slack for clocks
+    /// and time zones.
+    latest_plausible_version: DateTime,
+    /// The field of the row's version (Role::UpdateDate).
+    version_field: Option<usize>,
     row: RowBuffer,
     ordered: Vec<Option<Ordered>>,
     present: Vec<bool>,
@@ -240,6 +245,11 @@ impl<'a> RowConverter<'a> {
             resolver,
             now_text: now.to_string(),
             now,
+            latest_plausible_version: now.next_day(),
+            version_field: entity
+                .fields
+                .iter()
+                .position(|f| matches!(f.role, Role::UpdateDate(_))),
             row: RowBuffer::default(),
             ordered: vec![None; entity.fields.len()],
             present: vec![false; entity.fields.len()],
@@ -798,6 +808,27 @@ impl<'a> RowConverter<'a> {
         if action == 'D' {
             return;
         }
+        // A version in the future wins over every later real update of the row, which would then
+        // be ignored as older (FORMAT.md §7): applied, but said.
+        if let Some(i) = self.version_field {
+            if let Some(Ordered::Time(t)) = self.ordered[i] {
+                if t > self.latest_plausible_version {
+                    problems.push(
+                        Problem::warning(
+                            self.entity.file,
+                            "META_UPDATE_DATE_IN_FUTURE",
+                            format!(
+                                "{} {t} is after the load's date ({}): later updates of this row with earlier dates will be ignored as older",
+                                self.entity.fields[i].name, self.now
+                            ),
+                        )
+                        .at_line(line)
+                        .in_column(self.column_label(i))
+                        .with_value(&t.to_string()),
+                    );
+                }
+            }
+        }
         let entity = self.entity;
         let index = |name: &str| entity.fields.iter().position(|f| f.name == name);
         for check in entity.checks {
@@ -975,6 +1006,31 @@ mod tests {
         assert!(codes.contains(&"HEADER_SAME_COLUMN_NAME"));
         assert!(codes.contains(&"MISSING_COLUMN"));
         assert_eq!(plan.extras, vec![(2, "x_col".to_string())]);
+    }
+
+    #[test]
+    fn a_version_after_the_load_is_applied_with_a_warning() {
+        // The load's date is 2026-01-01 00:00: a day of slack, then a warning.
+        let text = "name\tmeta_update_date\tmeta_last_action\n\
+                    A\t2026-01-01 23:59\tI\n\
+                    B\t2026-01-02 00:00:01\tU\n\
+                    C\t2099-01-01\tD\n";
+        let (rows, problems, _) = convert(&SOURCE, text);
+        assert!(rows.iter().all(Option::is_some));
+        let found: Vec<_> = problems
+            .iter()
+            .map(|p| (p.code, p.line, p.column.as_deref(), p.is_error()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(
+                "META_UPDATE_DATE_IN_FUTURE",
+                Some(3),
+                Some("meta_update_date"),
+                false
+            )]
+        );
+        assert_eq!(problems[0].value.as_deref(), Some("2026-01-02 00:00:01"));
     }
 
     #[test]

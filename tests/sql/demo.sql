@@ -48,4 +48,7 @@ SELECT s.nom_cite, s.date_min, d.dataset_shortname AS dataset,
 \echo '== 7. The import journal'
 SELECT import_id, archive_name, status, inserted, error_count, warning_count, duration
   FROM sinp_import.imports ORDER BY import_id;
+
+\echo '== 8. The inbox: what CALL sinp_import.load_inbox() (pg_cron, nightly) would load from this folder'
+SELECT archive_name, archive_date, provider, state, import_id FROM sinp_import.inbox(:'archives');
 \echo 'Open it with: make psql'
