@@ -219,6 +219,20 @@ impl<R: Read> TsvReader<R> {
     }
 }
 
+/// A record with another number of fields than the header: the problem code and message (an
+/// unescaped tab or line break in a value, usually).
+pub fn field_count_mismatch(found: usize, expected: usize) -> Option<(&'static str, String)> {
+    let (code, what) = match found.cmp(&expected) {
+        std::cmp::Ordering::Equal => return None,
+        std::cmp::Ordering::Greater => ("ROW_HAVE_TOO_MUCH_COLUMN", "more"),
+        std::cmp::Ordering::Less => ("ROW_HAVE_LESS_COLUMN", "fewer"),
+    };
+    Some((
+        code,
+        format!("the record has {found} fields, {what} than the {expected} of the header"),
+    ))
+}
+
 /// Why a field's bytes are not text PostgreSQL can store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Undecodable {

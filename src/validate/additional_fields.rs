@@ -7,7 +7,7 @@ use std::io::Read;
 use serde::Serialize;
 
 use crate::error::Problem;
-use crate::tsv::{decode_field, TsvReader};
+use crate::tsv::{decode_field, field_count_mismatch, TsvReader};
 
 /// The entities a described field can belong to (`resource`).
 pub const RESOURCES: [&str; 6] = [
@@ -170,16 +170,7 @@ pub fn parse_additional_fields(
                 .in_column(column)
                 .with_raw_record(raw.clone())
         };
-        let found = reader.field_count();
-        if found != header_len {
-            let (code, what) = if found > header_len {
-                ("ROW_HAVE_TOO_MUCH_COLUMN", "more")
-            } else {
-                ("ROW_HAVE_LESS_COLUMN", "fewer")
-            };
-            let message = format!(
-                "the record has {found} fields, {what} than the {header_len} of the header"
-            );
+        if let Some((code, message)) = field_count_mismatch(reader.field_count(), header_len) {
             problems.push(
                 Problem::error(file, code, message)
                     .at_line(line)

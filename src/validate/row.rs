@@ -19,7 +19,7 @@ use super::{
 use crate::error::Problem;
 use crate::spec::staging::{escape_copy_text, StagingLayout, ACTION_SLOT, LINE_SLOT};
 use crate::spec::{Check, Entity, FieldType, LinkRows, Required, Role};
-use crate::tsv::{decode_field, TsvReader};
+use crate::tsv::{decode_field, field_count_mismatch, TsvReader};
 
 /// How the columns of a file's header map to the entity's fields.
 #[derive(Debug, Clone)]
@@ -359,19 +359,10 @@ impl<'a> RowConverter<'a> {
         self.ordered.iter_mut().for_each(|o| *o = None);
         self.present.iter_mut().for_each(|p| *p = false);
 
-        let expected = self.plan.header.len();
-        let found = record.field_count();
-        if found != expected {
-            let (code, what) = if found > expected {
-                ("ROW_HAVE_TOO_MUCH_COLUMN", "more")
-            } else {
-                ("ROW_HAVE_LESS_COLUMN", "fewer")
-            };
-            problems.push(self.problem(
-                code,
-                format!("the record has {found} fields, {what} than the {expected} of the header"),
-                line,
-            ));
+        if let Some((code, message)) =
+            field_count_mismatch(record.field_count(), self.plan.header.len())
+        {
+            problems.push(self.problem(code, message, line));
             return 'I';
         }
 
