@@ -1,12 +1,10 @@
 //! The inbox: a directory where providers drop archives, loaded in order by
-//! `sinp_import.load_inbox()`. Listing and hashing only; what was already loaded is the journal's
-//! business (sql/inbox.sql).
+//! `sinp_import.load_inbox()`. Listing only: what was already loaded is the journal's business
+//! (sql/inbox.sql), by the archives' SHA-256.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
-
-use sha2::{Digest, Sha256};
 
 use super::name::{archive_extension, parse_archive_name};
 
@@ -66,34 +64,6 @@ pub fn list_inbox(dir: &Path) -> io::Result<Vec<InboxFile>> {
     Ok(files)
 }
 
-/// The SHA-256 (lowercase hex) and size of a stream, read once in blocks.
-pub fn sha256_hex(mut reader: impl Read) -> io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((hex(&hasher.finalize()), size))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,15 +120,5 @@ mod tests {
     fn a_missing_directory_is_an_error() {
         let err = list_inbox(Path::new("/nonexistent/sinp-inbox")).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
-    }
-
-    #[test]
-    fn sha256_of_a_stream() {
-        let (digest, size) = sha256_hex(&b"abc"[..]).unwrap();
-        assert_eq!(
-            digest,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert_eq!(size, 3);
     }
 }

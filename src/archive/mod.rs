@@ -9,8 +9,10 @@ pub mod tarball;
 pub use meta::{parse_meta, MetaArchive};
 pub use name::{archive_extension, parse_archive_name, ArchiveName};
 
-use std::io::{Read, Seek};
+use std::io::{self, Read, Seek};
 use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
 
 use crate::error::{LoadError, LoadResult};
 use crate::sync::locked;
@@ -19,6 +21,34 @@ pub const META_FILE: &str = "meta_archive.ini";
 pub const SYNTHESE_FILE: &str = "synthese.csv";
 /// Optional description of the additional fields (FORMAT.md §6).
 pub const ADDITIONAL_DATA_FILES: [&str; 2] = ["meta_additional_data.csv", "additional_data.csv"];
+
+/// The SHA-256 (lowercase hex) and size of a stream, read once in blocks.
+pub fn sha256_hex(mut reader: impl Read) -> io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
 
 /// Anything a ZIP can be read from.
 /// Send: the entity files are read on the staging thread while the backend runs COPY.
@@ -516,5 +546,15 @@ mod tests {
         assert_eq!(detect_container(b"BZh91AY"), Container::TarBzip2);
         assert_eq!(detect_container(&[0x1f, 0x8b, 8, 0]), Container::TarGzip);
         assert_eq!(detect_container(b"<html>"), Container::Unknown);
+    }
+
+    #[test]
+    fn sha256_of_a_stream() {
+        let (digest, size) = sha256_hex(&b"abc"[..]).unwrap();
+        assert_eq!(
+            digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(size, 3);
     }
 }

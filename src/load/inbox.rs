@@ -8,7 +8,8 @@ use std::path::Path;
 use pgrx::pg_sys;
 
 use super::may_read_server_path;
-use crate::archive::inbox::{list_inbox, sha256_hex, InboxFile};
+use crate::archive::inbox::{list_inbox, InboxFile};
+use crate::archive::sha256_hex;
 use crate::error::{LoadError, LoadResult};
 
 /// The directory a call reads: the one given, else the setting sinp_import.inbox_dir; checked to

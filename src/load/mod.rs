@@ -19,10 +19,8 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::archive::inbox::{hex, sha256_hex};
-
 use crate::archive::{
-    parse_archive_name, parse_meta, Archive, ArchiveName, MetaArchive, ReadSeek,
+    hex, parse_archive_name, parse_meta, sha256_hex, Archive, ArchiveName, MetaArchive, ReadSeek,
     ADDITIONAL_DATA_FILES, META_FILE, SYNTHESE_FILE,
 };
 use crate::error::{LoadError, LoadResult, Problem};
