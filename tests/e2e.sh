@@ -267,6 +267,21 @@ check "it may list the directory of sinp_import.inbox_dir" $DB_INBOX \
   "SET sinp_import.inbox_dir = '$INBOX'; SET ROLE sinp_e2e_clerk; SELECT count(*) FROM sinp_import.inbox() WHERE state <> 'ignored'" "4"
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_INBOX WITH (FORCE)"
 
+echo "# two load_inbox() at once (pg_cron and a DBA): every archive applied once"
+DB_RACE=sinp_e2e_race
+fresh_db $DB_RACE
+psql_db $DB_RACE -c "CALL sinp_import.load_inbox('$CRON_INBOX')" >/dev/null 2>&1 &
+first=$!
+psql_db $DB_RACE -c "CALL sinp_import.load_inbox('$CRON_INBOX')" >/dev/null 2>&1 &
+second=$!
+wait $first $second
+check "each archive applied by one run, found already loaded by the other" $DB_RACE \
+  "SELECT string_agg(archive_name || ' ' || status, ', ' ORDER BY archive_name, status) FROM sinp_import.imports" \
+  "2020-02-13_sinp_paca_cenpaca.zip already_loaded, 2020-02-13_sinp_paca_cenpaca.zip applied, 2020-08-26_sinp_paca_e2e.zip already_loaded, 2020-08-26_sinp_paca_e2e.zip applied"
+check "no observation twice" $DB_RACE \
+  "SELECT count(*) || ' ' || count(DISTINCT unique_id_sinp) FROM gn_synthese.synthese" "5897 5897"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_RACE WITH (FORCE)"
+
 echo "# usage errors are ERRORs with SQLSTATE and HINT"
 check_error "missing file: 58P01" $DB_PATH "SELECT * FROM sinp_import.load_archive('/nonexistent/2020-01-01_sinp_x_y.zip')" 58P01
 check_error "not an archive: 22023" $DB_PATH "SELECT * FROM sinp_import.load_archive('/etc/hostname')" 22023
