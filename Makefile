@@ -43,7 +43,7 @@ install: deps
 	@libdir=$$($(PG_CONFIG) --pkglibdir); sharedir=$$($(PG_CONFIG) --sharedir); \
 	install -m 755 $(PKG_DIR)$$libdir/sinp_import.so $$libdir/.sinp_import.so.new && \
 	mv -f $$libdir/.sinp_import.so.new $$libdir/sinp_import.so && \
-	install -m 644 $(PKG_DIR)$$sharedir/extension/sinp_import* $$sharedir/extension/ && \
+	install -m 644 $(PKG_DIR)$$sharedir/extension/sinp_import* sql/upgrade/sinp_import--*--*.sql $$sharedir/extension/ && \
 	echo "installed $$libdir/sinp_import.so and $$sharedir/extension/sinp_import*"
 
 ## cluster: the system cluster, started if down, with pg_cron preloaded (it runs the nightly

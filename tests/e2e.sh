@@ -298,6 +298,34 @@ check "observations kept after DROP EXTENSION" $DB_PATH "SELECT count(*) FROM gn
 psql_db $DB_PATH -c "CREATE EXTENSION sinp_import" -c "SELECT sinp_import.create_target_schema()" >/dev/null
 check "create_target_schema on an existing target keeps the rows" $DB_PATH "SELECT count(*) FROM gn_synthese.synthese" "$count_before"
 
+echo "# ALTER EXTENSION sinp_import UPDATE from 0.1.0 gives what a fresh install has, journal kept"
+# The extension's own objects and their definitions (functions, columns, constraints, indexes,
+# comments, the tables pg_dump saves).
+extension_objects="SELECT md5(string_agg(d, E'\n' ORDER BY d)) FROM (
+  SELECT pg_describe_object(classid, objid, objsubid) || ' ' || CASE WHEN classid = 'pg_proc'::regclass THEN pg_get_functiondef(objid) ELSE '' END AS d
+    FROM pg_depend WHERE deptype = 'e' AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'sinp_import')
+  UNION ALL SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'sinp_import'::regnamespace
+  UNION ALL SELECT table_name || '.' || column_name || ' ' || ordinal_position || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = 'sinp_import'
+  UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'sinp_import'
+  UNION ALL SELECT c.oid::regclass || ' ' || coalesce(obj_description(c.oid, 'pg_class'), '') FROM pg_class c WHERE relnamespace = 'sinp_import'::regnamespace
+  UNION ALL SELECT p.oid::regprocedure || ' ' || coalesce(obj_description(p.oid, 'pg_proc'), '') FROM pg_proc p WHERE pronamespace = 'sinp_import'::regnamespace
+  UNION ALL SELECT array_to_string(extconfig::regclass[]::text[], ',') FROM pg_extension WHERE extname = 'sinp_import'
+) x"
+# 0.1.0's install script, as released, is only needed to create the old version here.
+install -m 644 tests/fixtures/extension/sinp_import--0.1.0.sql "$(pg_config --sharedir)/extension/"
+DB_UPGRADE=sinp_e2e_upgrade
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_UPGRADE WITH (FORCE)" -c "CREATE DATABASE $DB_UPGRADE"
+psql_db $DB_UPGRADE -c "CREATE EXTENSION sinp_import VERSION '0.1.0' CASCADE" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql \
+  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip')" >/dev/null 2>&1
+psql_db $DB_UPGRADE -c "ALTER EXTENSION sinp_import UPDATE" >/dev/null
+check "updated to the default version" $DB_UPGRADE \
+  "SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'sinp_import') FROM pg_extension WHERE extname = 'sinp_import'" "t"
+check "the same objects as a fresh install" $DB_UPGRADE "$extension_objects" "$(psql_db $DB_PATH -c "$extension_objects")"
+check "the journal and the observations are kept, and the new functions work" $DB_UPGRADE \
+  "SELECT (SELECT string_agg(archive_name || ' ' || status, ', ') FROM sinp_import.imports) || ' ' || (SELECT count(*) FROM gn_synthese.synthese) || ' ' || (SELECT state FROM sinp_import.inbox('$CRON_INBOX') WHERE archive_name LIKE '2020-02-13%')" \
+  "2020-02-13_sinp_paca_cenpaca.zip applied 897 loaded"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_UPGRADE WITH (FORCE)"
+
 echo "# pg_cron ran the scheduled load_inbox()"
 cron_run="SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'sinp-e2e' AND d.status IN ('succeeded', 'failed') ORDER BY d.runid LIMIT 1"
 wait_for_cron_run() {
