@@ -263,6 +263,8 @@ check_error "an unknown mode: 22023" $DB_INBOX "CALL sinp_import.load_inbox('$IN
 psql_db $DB_INBOX -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_clerk" -c "GRANT SELECT ON sinp_import.imports TO sinp_e2e_clerk" >/dev/null
 check_error "a role without pg_read_server_files may not list another directory: 42501" $DB_INBOX \
   "SET sinp_import.inbox_dir = '$INBOX'; SET ROLE sinp_e2e_clerk; SELECT * FROM sinp_import.inbox('$ARCHIVES')" 42501
+check_error "nor learn whether another directory exists: 42501" $DB_INBOX \
+  "SET sinp_import.inbox_dir = '$INBOX'; SET ROLE sinp_e2e_clerk; SELECT * FROM sinp_import.inbox('/nonexistent')" 42501
 check "it may list the directory of sinp_import.inbox_dir" $DB_INBOX \
   "SET sinp_import.inbox_dir = '$INBOX'; SET ROLE sinp_e2e_clerk; SELECT count(*) FROM sinp_import.inbox() WHERE state <> 'ignored'" "4"
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_INBOX WITH (FORCE)"

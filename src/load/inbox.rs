@@ -19,11 +19,12 @@ pub fn inbox_directory(dir: Option<&str>) -> LoadResult<String> {
         Some(dir) => dir.to_string(),
         None => crate::settings::inbox_dir().ok_or(LoadError::InboxNotSet)?,
     };
-    if !Path::new(&dir).is_dir() {
-        return Err(LoadError::InboxNotFound { dir });
-    }
+    // Permission first: a role that may not list server directories learns nothing of them.
     if !may_read_server_path(&dir)? {
         return Err(LoadError::InboxPermissionDenied { dir });
+    }
+    if !Path::new(&dir).is_dir() {
+        return Err(LoadError::InboxNotFound { dir });
     }
     Ok(dir)
 }
