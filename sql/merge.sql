@@ -427,3 +427,36 @@ SELECT $1, d.resource, d.name, d.description, d.keyword, d.field_type, d.unity, 
    SET description = excluded.description, keyword = excluded.keyword,
        field_type = excluded.field_type, unity = excluded.unity,
        import_id = excluded.import_id, updated_at = now();
+
+-- name: new rows
+-- How many staged rows of {stage} the write inserts (after "classify"): sinp_import.rebuild_indexes
+-- compares them with the rows {table} already holds, counted up to that many ($1).
+SELECT (SELECT count(*) FROM {stage} WHERE _action IN ('I', 'U') AND NOT _exists);
+
+-- name: held rows
+SELECT count(*) FROM (SELECT FROM {table} LIMIT $1) AS held;
+
+-- name: table owned
+SELECT pg_has_role(relowner, 'USAGE') AND relkind = 'r' FROM pg_class WHERE oid = '{table}'::regclass;
+
+-- name: deferrable indexes
+-- sinp_import.rebuild_indexes: the indexes of {table} a load that at least doubles the table drops
+-- before writing and builds once after (a build sorts the rows; maintenance inserts them one by
+-- one into every index). Plain ones only: an index behind a constraint or unique checks the rows
+-- as they are written, and one that carries more than its definition, tablespace and comment (a
+-- CLUSTER mark, statistics targets, dependent objects, a partition's, invalid or being built) is
+-- left as it is. Its name, definition, tablespace and comment.
+SELECT c.oid::regclass::text, pg_get_indexdef(c.oid), s.spcname, obj_description(c.oid, 'pg_class')
+  FROM pg_index AS i
+  JOIN pg_class AS c ON c.oid = i.indexrelid
+  LEFT JOIN pg_tablespace AS s ON s.oid = c.reltablespace
+ WHERE i.indrelid = '{table}'::regclass
+   AND NOT (i.indisunique OR i.indisexclusion OR i.indisclustered OR i.indisreplident
+            OR c.relispartition)
+   AND i.indisvalid AND i.indisready AND i.indislive
+   AND NOT EXISTS (SELECT FROM pg_constraint AS k WHERE k.conindid = c.oid)
+   AND NOT EXISTS (SELECT FROM pg_depend AS d
+                    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid)
+   AND NOT EXISTS (SELECT FROM pg_attribute AS a
+                    WHERE a.attrelid = c.oid AND a.attstattarget <> -1)
+ ORDER BY c.oid;

@@ -19,6 +19,10 @@ pub static MAX_COMPRESSION_RATIO: GucSetting<i32> = GucSetting::<i32>::new(200);
 /// Rows written per statement (observations, their links): bounds the memory of a load.
 pub static BATCH_ROWS: GucSetting<i32> = GucSetting::<i32>::new(50_000);
 
+/// Whether a load that at least doubles a table builds its plain indexes once after writing, instead
+/// of maintaining them row by row (it then blocks the table's readers until it commits).
+pub static REBUILD_INDEXES: GucSetting<bool> = GucSetting::<bool>::new(false);
+
 pub fn register() {
     GucRegistry::define_int_guc(
         c"sinp_import.local_srid",
@@ -78,6 +82,14 @@ pub fn register() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"sinp_import.rebuild_indexes",
+        c"Lets a load that at least doubles a table drop its plain indexes and build them once after writing.",
+        c"Faster for initial loads (building an index once costs a fraction of maintaining it row by row), but the table's readers then wait for the load to commit. Only for tables the role owns; indexes behind a constraint are always maintained.",
+        &REBUILD_INDEXES,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"sinp_import.max_compression_ratio",
         c"Largest uncompressed/compressed size ratio of a member larger than 1 MB (zip bombs).",
@@ -114,4 +126,8 @@ pub fn inbox_dir() -> Option<String> {
 
 pub fn batch_rows() -> i64 {
     i64::from(BATCH_ROWS.get())
+}
+
+pub fn rebuild_indexes() -> bool {
+    REBUILD_INDEXES.get()
 }

@@ -9,6 +9,7 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 
 use super::copy::{copy_into, relation_oid, RowSource};
+use super::indexes::{load_doubles, SetAsideIndexes};
 use super::sql::{literal, render, statement, statements_for};
 use super::{EntityCounts, LoadContext};
 use crate::error::{LoadError, LoadResult, Problem};
@@ -458,6 +459,19 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
         &[("stage", &stage), ("table", &table), ("key", &key)],
     );
     Spi::run(&classify).map_err(spi_error)?;
+    // sinp_import.rebuild_indexes: a load that at least doubles the table drops its plain indexes,
+    // and those of the tables its post-work fills, and builds them once after the post-work.
+    let mut set_aside = SetAsideIndexes::default();
+    if crate::settings::rebuild_indexes() && load_doubles(&table, &stage)? {
+        set_aside.set_aside(&table)?;
+        for (_, body) in statements_for("post", entity.name) {
+            if let Some(linked) = inserted_table(body) {
+                if !set_aside.has(linked) {
+                    set_aside.set_aside(linked)?;
+                }
+            }
+        }
+    }
     // By batches of the staging table, as the post-work: a statement keeps one foreign-key check
     // event per written row queued until its end, and one INSERT of 3 000 000 observations held
     // 170 MB of them.
@@ -501,6 +515,7 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             run()?;
         }
     }
+    set_aside.rebuild()?;
     for links in &unchecked {
         super::progress(&format!(
             "checking the foreign keys of the new rows of {}",

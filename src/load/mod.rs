@@ -4,6 +4,7 @@
 pub mod copy;
 pub(crate) mod entity;
 pub mod inbox;
+pub(crate) mod indexes;
 mod journal;
 mod resolver;
 pub mod sql;

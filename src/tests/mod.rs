@@ -924,6 +924,102 @@ mod tests {
         assert!(error.detail().unwrap().contains("key 987653"));
     }
 
+    /// The indexes of the written tables: name, definition, comment, validity (not their OIDs).
+    fn index_definitions() -> String {
+        text(
+            "SELECT string_agg(concat_ws(' | ', c.oid::regclass, pg_get_indexdef(c.oid),
+                                        obj_description(c.oid, 'pg_class'), i.indisvalid, i.indisready),
+                               E'\n' ORDER BY c.oid::regclass::text)
+               FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+              WHERE i.indrelid IN ('gn_synthese.synthese'::regclass, 'gn_synthese.cor_area_synthese'::regclass,
+                                   'utilisateurs.t_roles'::regclass)",
+        )
+        .unwrap_or_default()
+    }
+
+    /// OIDs of the synthese's indexes, constraint ones (`true`) apart.
+    fn synthese_index_oids(constraint: bool) -> String {
+        text(&format!(
+            "SELECT string_agg(i.indexrelid::text, ',' ORDER BY i.indexrelid::regclass::text)
+               FROM pg_index AS i
+              WHERE i.indrelid = 'gn_synthese.synthese'::regclass
+                AND EXISTS (SELECT FROM pg_constraint AS k WHERE k.conindid = i.indexrelid) = {constraint}"
+        ))
+        .unwrap_or_default()
+    }
+
+    #[pg_test]
+    fn rebuild_indexes_builds_the_same_indexes_once_when_a_load_doubles_a_table() {
+        setup_target();
+        Spi::run("COMMENT ON INDEX gn_synthese.i_synthese_cd_nom IS 'taxon lookups'").unwrap();
+        let definitions = index_definitions();
+        assert!(definitions.contains("i_synthese_the_geom_local | CREATE INDEX"));
+        assert!(definitions.contains("taxon lookups"));
+        let (plain, constraint) = (synthese_index_oids(false), synthese_index_oids(true));
+        assert_eq!(plain.split(',').count(), 14, "{plain}");
+
+        // An initial load: every plain index of the synthese is dropped and built again (new
+        // OIDs), with the same name, definition and comment; constraint indexes stay as they are.
+        Spi::run("SET LOCAL sinp_import.rebuild_indexes = on").unwrap();
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        let result = load_bytes(&archive, "2020-08-26_sinp_paca_bulk.zip", "strict", false);
+        assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 400);
+        assert_eq!(index_definitions(), definitions);
+        let rebuilt = synthese_index_oids(false);
+        assert!(
+            rebuilt
+                .split(',')
+                .all(|oid| !plain.split(',').any(|old| old == oid)),
+            "{plain} -> {rebuilt}"
+        );
+        assert_eq!(synthese_index_oids(true), constraint);
+        // The rebuilt indexes answer queries.
+        Spi::run("SET LOCAL enable_seqscan = off").unwrap();
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM gn_synthese.synthese
+                  WHERE the_geom_local && ST_MakeEnvelope(900000, 6300000, 1100000, 6500000, 2154)"
+            ),
+            count("SELECT count(*) FROM gn_synthese.synthese WHERE the_geom_local IS NOT NULL")
+        );
+
+        // A load that adds fewer rows than the table holds keeps them.
+        let small = corpus::MiniArchive::valid().zip();
+        let result = load_bytes(&small, "2020-08-27_sinp_paca_small.zip", "strict", false);
+        assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 403);
+        assert_eq!(synthese_index_oids(false), rebuilt);
+        assert_eq!(index_definitions(), definitions);
+    }
+
+    #[pg_test]
+    fn indexes_are_maintained_row_by_row_by_default_and_for_a_table_not_owned() {
+        setup_target();
+        let plain = synthese_index_oids(false);
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        load_bytes(
+            &archive,
+            "2020-08-26_sinp_paca_default.zip",
+            "strict",
+            false,
+        );
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 400);
+        assert_eq!(synthese_index_oids(false), plain);
+
+        // A role that does not own the table cannot drop its indexes: they stay.
+        Spi::run(
+            "CREATE ROLE sinp_test_reader; GRANT USAGE ON SCHEMA gn_synthese TO sinp_test_reader;
+             SET LOCAL ROLE sinp_test_reader",
+        )
+        .unwrap();
+        let mut set_aside = crate::load::indexes::SetAsideIndexes::default();
+        set_aside.set_aside("gn_synthese.synthese").unwrap();
+        set_aside.rebuild().unwrap();
+        Spi::run("RESET ROLE").unwrap();
+        assert_eq!(synthese_index_oids(false), plain);
+    }
+
     #[pg_test(error = "archive file \"/nonexistent/archive.zip\" does not exist")]
     fn a_missing_file_is_an_error() {
         setup_target();
