@@ -105,7 +105,7 @@ e2e-test: install cluster $(GEN)
 bench: install cluster
 	cargo build --release -q -p sinp-bench --bin sinp-bench
 	@install -d -o postgres -g postgres -m 755 $(BENCH_DIR)
-	sudo -u postgres target/release/sinp-bench --rows "$(ROWS)" --repeat $(REPEAT) --dir $(BENCH_DIR)
+	sudo -u postgres env PGOPTIONS="$(PGOPTIONS)" target/release/sinp-bench --rows "$(ROWS)" --repeat $(REPEAT) --dir $(BENCH_DIR)
 
 ## lint: formatting and clippy, as CI expects them
 lint:
