@@ -10,6 +10,7 @@ use pgrx::prelude::*;
 
 use super::copy::{copy_into, relation_oid, RowSource};
 use super::indexes::{load_doubles, SetAsideIndexes};
+use super::spi_error;
 use super::sql::{literal, render, statement, statements_for};
 use super::{EntityCounts, LoadContext};
 use crate::error::{LoadError, LoadResult, Problem};
@@ -17,10 +18,6 @@ use crate::spec::staging::{quote_ident, StagingLayout};
 use crate::spec::{Entity, Role};
 use crate::tsv::TsvReader;
 use crate::validate::row::{HeaderPlan, RowConverter};
-
-fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
-    LoadError::internal(format!("SPI: {e}"))
-}
 
 pub fn stage_table(entity: &Entity) -> String {
     format!("pg_temp.sinp_stage_{}", entity.name)
@@ -466,9 +463,7 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
         set_aside.set_aside(&table)?;
         for (_, body) in statements_for("post", entity.name) {
             if let Some(linked) = inserted_table(body) {
-                if !set_aside.has(linked) {
-                    set_aside.set_aside(linked)?;
-                }
+                set_aside.set_aside(linked)?;
             }
         }
     }

@@ -6,12 +6,9 @@
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 
+use super::spi_error;
 use super::sql::{render, statement};
-use crate::error::{LoadError, LoadResult};
-
-fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
-    LoadError::internal(format!("SPI: {e}"))
-}
+use crate::error::LoadResult;
 
 /// An index dropped for the write, as it is built again.
 pub(crate) struct SetAsideIndex {
@@ -58,14 +55,12 @@ pub(crate) fn load_doubles(table: &str, stage: &str) -> LoadResult<bool> {
 }
 
 impl SetAsideIndexes {
-    /// Whether `table` was already considered.
-    pub(crate) fn has(&self, table: &str) -> bool {
-        self.considered.iter().any(|t| t == table)
-    }
-
-    /// Drops the plain indexes of `table`, remembering how to build them again. A table the role
-    /// does not own keeps its indexes (a NOTICE says so).
+    /// Drops the plain indexes of `table`, remembering how to build them again (once per table). A
+    /// table the role does not own keeps its indexes (a NOTICE says so).
     pub(crate) fn set_aside(&mut self, table: &str) -> LoadResult<()> {
+        if self.considered.iter().any(|t| t == table) {
+            return Ok(());
+        }
         self.considered.push(table.to_string());
         let owned = Spi::get_one::<bool>(&render(
             statement("table owned").expect("merge.sql has table owned"),

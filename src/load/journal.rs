@@ -3,14 +3,11 @@
 use pgrx::prelude::*;
 
 use super::copy::{copy_into, relation_oid, RowSource};
+use super::spi_error;
 use super::EntityCounts;
 use crate::archive::{ArchiveName, MetaArchive};
 use crate::error::{LoadError, LoadResult, Problem};
 use crate::spec::staging::escape_copy_text;
-
-fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
-    LoadError::internal(format!("SPI: {e}"))
-}
 
 pub struct ImportStart<'a> {
     pub archive_name: &'a str,

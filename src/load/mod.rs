@@ -106,7 +106,8 @@ pub fn progress(step: &str) {
     }
 }
 
-fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
+/// Every SPI failure of a load: an internal error (XX000) naming the failed call.
+pub(crate) fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
     LoadError::internal(format!("SPI: {e}"))
 }
 

@@ -4,12 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use pgrx::prelude::*;
 
+use super::spi_error;
 use crate::error::{LoadError, LoadResult};
 use crate::validate::resolve::{KeyedIds, Resolver};
-
-fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
-    LoadError::internal(format!("SPI: {e}"))
-}
 
 /// Rows of (uuid as text, legacy name, id).
 fn keyed_ids(query: &str) -> LoadResult<KeyedIds> {

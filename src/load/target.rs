@@ -4,6 +4,7 @@
 use pgrx::prelude::*;
 
 use super::copy::{copy_into, relation_oid, RowSource};
+use super::spi_error;
 use crate::error::{LoadError, LoadResult};
 use crate::spec::staging::escape_copy_text;
 use crate::tsv::{decode_field, TsvReader};
@@ -25,10 +26,6 @@ static SEEDS: [(&str, &str); 3] = [
         include_str!("../../data/nomenclatures/synthese_defaults.tsv"),
     ),
 ];
-
-fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
-    LoadError::internal(format!("SPI: {e}"))
-}
 
 /// The records of a seed TSV as COPY text rows.
 struct SeedRows<'a> {

@@ -3,14 +3,11 @@
 
 use pgrx::prelude::*;
 
+use super::spi_error;
 use crate::error::{LoadError, LoadResult};
 
 /// A trigger disabled by this load: (qualified table, trigger name), both already quoted.
 pub struct DisabledTriggers(Vec<(String, String)>);
-
-fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
-    LoadError::internal(format!("SPI: {e}"))
-}
 
 /// Disables every enabled trigger of the registry that exists on a target table.
 pub fn disable() -> LoadResult<DisabledTriggers> {
