@@ -430,10 +430,11 @@ SELECT $1, d.resource, d.name, d.description, d.keyword, d.field_type, d.unity, 
 
 -- name: new rows
 -- How many staged rows of {stage} the write inserts (after "classify"): sinp_import.rebuild_indexes
--- compares them with the rows {table} already holds, counted up to that many ($1).
+-- compares them with the rows {table} already holds ("held rows").
 SELECT (SELECT count(*) FROM {stage} WHERE _action IN ('I', 'U') AND NOT _exists);
 
 -- name: held rows
+-- Counted up to $1, one more than the new rows: a large table is not scanned to the end.
 SELECT count(*) FROM (SELECT FROM {table} LIMIT $1) AS held;
 
 -- name: table owned
