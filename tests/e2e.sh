@@ -337,17 +337,19 @@ wait_for_cron_run() {
   done
   return 1
 }
-# pg_cron 1.4.2 (background workers) once, in about ten runs of this script, did not start a newly
-# scheduled job for two minutes. That is pg_cron's scheduler, not the load: said, and scheduled once
-# more; a second miss fails the check.
-if ! wait_for_cron_run; then
-  echo "note - pg_cron did not start the job within 130 s; its jobs and runs:"
+# pg_cron 1.4.2 (background workers) twice, in about fifteen runs of this script, did not start a
+# newly scheduled job for two minutes (nothing in the server log; the job scheduled again ran at
+# once). That is pg_cron's scheduler, not the load: said, and scheduled again, at most twice; a
+# third miss fails the check.
+for attempt in 1 2; do
+  wait_for_cron_run && break
+  echo "note - pg_cron did not start the job within 130 s (attempt $attempt); its jobs and runs:"
   psql_db postgres -c "SELECT jobid, jobname, schedule, database, active FROM cron.job" \
     -c "SELECT jobid, runid, status, start_time FROM cron.job_run_details ORDER BY runid DESC LIMIT 3" | sed 's/^/       /'
   psql_db postgres -c "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'sinp-e2e'" \
     -c "SELECT cron.schedule_in_database('sinp-e2e', '* * * * *', 'CALL sinp_import.load_inbox()', '$DB_CRON')" >/dev/null
-  wait_for_cron_run || true
-fi
+  [ "$attempt" = 2 ] && { wait_for_cron_run || true; }
+done
 check "the job ran and succeeded" postgres "$cron_run" "succeeded"
 check "it loaded the archives of sinp_import.inbox_dir, oldest first, as the job's role" $DB_CRON \
   "SELECT string_agg(archive_name || ' ' || status || ' ' || loaded_by, ', ' ORDER BY import_id) FROM sinp_import.imports" \
