@@ -19,12 +19,97 @@ $$;
 TRUNCATE sinp_written;
 
 -- name: classify
--- Rows whose key is already in the target are marked before anything is written, so that the
--- insert below never looks into the table it is filling (a plan that did could rescan it per row).
+-- Rows whose key is already in the target are marked when staged, before anything is written: the
+-- checks and the warnings below read it, and the insert never looks into the table it is filling
+-- (a plan that did could rescan it per row).
 UPDATE {stage} AS s
    SET _exists = true
   FROM {table} AS t
  WHERE t.{key} = s.{key};
+
+-- name: out of step
+-- FORMAT.md §7's decisions, said to the provider, whose differential is then out of step with
+-- this database: an I of a key present is applied as a U (EXISTING_KEY), a U of a key absent is
+-- inserted (UPDATE_OF_MISSING_KEY), a D of a key absent changes nothing (DELETE_OF_MISSING_KEY).
+-- The first $1 lines of each code, and how many rows have it.
+SELECT o._line, o.key, o.code, o.total
+  FROM (SELECT s._line, s.{key}::text AS key, c.code,
+               count(*) OVER (PARTITION BY c.code) AS total,
+               row_number() OVER (PARTITION BY c.code ORDER BY s._line) AS nth
+          FROM {stage} AS s
+         CROSS JOIN LATERAL (
+               SELECT CASE WHEN s._action = 'I' AND s._exists THEN 'EXISTING_KEY'
+                           WHEN s._action = 'U' AND NOT s._exists THEN 'UPDATE_OF_MISSING_KEY'
+                           WHEN s._action = 'D' AND NOT s._exists THEN 'DELETE_OF_MISSING_KEY'
+                      END AS code
+               ) AS c
+         WHERE c.code IS NOT NULL) AS o
+ WHERE o.nth <= $1
+ ORDER BY o._line;
+
+-- name: referencing keys
+-- The foreign keys that refuse to delete a row of the table $1 that rows still reference (ON
+-- DELETE NO ACTION or RESTRICT; CASCADE and SET NULL change the referencing rows instead), read
+-- from the catalog so that none is missed: the constraint, the referencing table, its columns
+-- and the ones of $1 they match. A partitioned table's key is read once, not per partition.
+SELECT con.conname::text,
+       pg_catalog.format('%I.%I', n.nspname, r.relname),
+       pg_catalog.array_agg(pg_catalog.quote_ident(a.attname) ORDER BY k.ord),
+       pg_catalog.array_agg(pg_catalog.quote_ident(ra.attname) ORDER BY k.ord)
+  FROM pg_catalog.pg_constraint AS con
+  JOIN pg_catalog.pg_class AS r ON r.oid = con.conrelid
+  JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace
+ CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(con.conkey), pg_catalog.unnest(con.confkey))
+       WITH ORDINALITY AS k (attnum, ref_attnum, ord)
+  JOIN pg_catalog.pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+  JOIN pg_catalog.pg_attribute AS ra ON ra.attrelid = con.confrelid AND ra.attnum = k.ref_attnum
+ WHERE con.confrelid = $1::pg_catalog.regclass
+   AND con.contype = 'f'
+   AND con.confdeltype IN ('a', 'r')
+   AND con.conparentid = 0
+ GROUP BY con.oid, con.conname, n.nspname, r.relname
+ ORDER BY con.oid;
+
+-- name: cascading keys
+-- The foreign keys of the table $1 whose rows a delete of the row they reference removes too (ON
+-- DELETE CASCADE): the referenced table, the columns of $1 and theirs. A row of $1 that will go
+-- with a row the archive deletes does not keep a delete from happening.
+SELECT pg_catalog.format('%I.%I', n.nspname, r.relname),
+       pg_catalog.array_agg(pg_catalog.quote_ident(a.attname) ORDER BY k.ord),
+       pg_catalog.array_agg(pg_catalog.quote_ident(ra.attname) ORDER BY k.ord)
+  FROM pg_catalog.pg_constraint AS con
+  JOIN pg_catalog.pg_class AS r ON r.oid = con.confrelid
+  JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace
+ CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(con.conkey), pg_catalog.unnest(con.confkey))
+       WITH ORDINALITY AS k (attnum, ref_attnum, ord)
+  JOIN pg_catalog.pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+  JOIN pg_catalog.pg_attribute AS ra ON ra.attrelid = con.confrelid AND ra.attnum = k.ref_attnum
+ WHERE con.conrelid = $1::pg_catalog.regclass
+   AND con.contype = 'f'
+   AND con.confdeltype = 'c'
+   AND con.conparentid = 0
+ GROUP BY con.oid, n.nspname, r.relname
+ ORDER BY con.oid;
+
+-- name: referenced deletes
+-- The D rows of {stage} whose row of {table} rows of {referencing} still reference through the
+-- foreign key {constraint} ({matches}): PostgreSQL would refuse the delete. Rows this archive
+-- deletes too do not count ({not_deleted}): in a load they are gone already (D rows are applied
+-- in reverse entity order, and before this check for the entity's own table), in a validation
+-- they are still there. The line, the key, how many rows, and the first three.
+SELECT s._line, s.{key}::text, refs.n, samples.first
+  FROM {stage} AS s
+  JOIN {table} AS t ON t.{key} = s.{key}
+ CROSS JOIN LATERAL (
+       SELECT count(*) AS n FROM {referencing} AS r WHERE {matches} AND {not_deleted}
+       ) AS refs
+ CROSS JOIN LATERAL (
+       SELECT pg_catalog.string_agg(x.sample, ', ') AS first
+         FROM (SELECT {sample} AS sample FROM {referencing} AS r
+                WHERE {matches} AND {not_deleted} LIMIT 3) AS x
+       ) AS samples
+ WHERE s._action = 'D' AND refs.n > 0
+ ORDER BY s._line;
 
 -- name: upsert
 -- I and U rows: a row whose key exists is updated when the archive's version (meta_update_date)
@@ -141,6 +226,47 @@ SELECT s._line, left(public.ST_AsText(s._geom), 200), (public.ST_IsValidDetail(s
    AND public.GeometryType(s._geom) NOT IN ('POINT', 'MULTIPOINT')
    AND NOT (public.ST_IsValidDetail(s._geom)).valid
  ORDER BY s._line;
+
+-- name: prepare synthese sources
+-- A D row needs only its key (FORMAT.md §5): one that names no source stands for the source the
+-- other rows of its file name, when they name only one; the checks and the delete then take it
+-- as that source's row (otherwise it names none, and deletes nothing of any source).
+UPDATE {stage} AS s
+   SET id_source = a.id_source
+  FROM (SELECT min(o.id_source) AS id_source
+          FROM {stage} AS o
+         WHERE o.id_source IS NOT NULL
+        HAVING count(DISTINCT o.id_source) = 1) AS a
+ WHERE s._action = 'D' AND s.id_source IS NULL;
+
+-- name: check synthese FOREIGN_SOURCE_ROW code_source
+-- An observation is updated or deleted only by an archive of its own source (FORMAT.md §7; the
+-- scripts this format came from deleted across sources). Refused: a row (I, U or D) whose key is
+-- an observation of another source in the database, or is on an earlier line of this file under
+-- another source. The value is the source the row names.
+SELECT s._line, named.name_source,
+       'the observation ' || s.unique_id_sinp || ' belongs to the source "' || owner.name_source
+       || '": only an archive of that source may update or delete it'
+  FROM {stage} AS s
+  JOIN gn_synthese.synthese AS t ON t.unique_id_sinp = s.unique_id_sinp
+  JOIN gn_synthese.t_sources AS owner ON owner.id_source = t.id_source
+  LEFT JOIN gn_synthese.t_sources AS named ON named.id_source = s.id_source
+ WHERE s._exists AND s.id_source IS DISTINCT FROM t.id_source
+UNION ALL
+SELECT d._line, named.name_source,
+       'the observation ' || d.unique_id_sinp || ' is also on line ' || d.first_line
+       || ' under another source: an observation belongs to one source'
+  FROM (SELECT s._line, s.unique_id_sinp, s.id_source,
+               first_value(s._line) OVER w AS first_line,
+               first_value(s.id_source) OVER w AS first_source
+          FROM {stage} AS s
+         WHERE NOT s._exists
+           AND s.unique_id_sinp IN (SELECT o.unique_id_sinp FROM {stage} AS o
+                                     GROUP BY o.unique_id_sinp HAVING count(*) > 1)
+        WINDOW w AS (PARTITION BY s.unique_id_sinp ORDER BY s._line)) AS d
+  LEFT JOIN gn_synthese.t_sources AS named ON named.id_source = d.id_source
+ WHERE d.id_source IS DISTINCT FROM d.first_source
+ ORDER BY 1;
 
 -- name: check synthese CD_NOM_NOT_FOUND cd_nom
 -- Only when taxonomie.taxref has rows (an empty taxref means: do not check).

@@ -33,6 +33,7 @@ fn sqlstate(error: &LoadError) -> PgSqlErrorCode {
         ObjectNotInPrerequisiteState => PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
         ForeignKeyViolation => PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
         ActiveSqlTransaction => PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
+        IntegrityConstraintViolation => PgSqlErrorCode::ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION,
         InternalError => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
     }
 }

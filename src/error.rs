@@ -131,6 +131,8 @@ pub enum SqlState {
     ForeignKeyViolation,
     /// 25001 active_sql_transaction
     ActiveSqlTransaction,
+    /// 23000 integrity_constraint_violation
+    IntegrityConstraintViolation,
     /// XX000 internal_error
     InternalError,
 }
@@ -146,6 +148,7 @@ impl SqlState {
             SqlState::ObjectNotInPrerequisiteState => "55000",
             SqlState::ForeignKeyViolation => "23503",
             SqlState::ActiveSqlTransaction => "25001",
+            SqlState::IntegrityConstraintViolation => "23000",
             SqlState::InternalError => "XX000",
         }
     }
@@ -187,6 +190,13 @@ pub enum LoadError {
         /// The key of one of them.
         example: String,
     },
+    /// PostgreSQL refused a write of the load (a constraint, a value, a RAISE of a check
+    /// function): the load journals it as a problem of the archive and returns `rejected`.
+    TargetRefused {
+        sqlstate: String,
+        message: String,
+        detail: Option<String>,
+    },
     /// load_inbox() without a directory, and sinp_import.inbox_dir is not set.
     InboxNotSet,
     InboxNotFound {
@@ -215,6 +225,7 @@ impl LoadError {
             LoadError::Io { .. } => SqlState::IoError,
             LoadError::LimitExceeded { .. } => SqlState::ProgramLimitExceeded,
             LoadError::ReferencedRowsDeleted { .. } => SqlState::ForeignKeyViolation,
+            LoadError::TargetRefused { .. } => SqlState::IntegrityConstraintViolation,
             LoadError::InboxNotSet => SqlState::InvalidParameterValue,
             LoadError::InboxNotFound { .. } => SqlState::UndefinedFile,
             LoadError::InboxPermissionDenied { .. } => SqlState::InsufficientPrivilege,
@@ -241,6 +252,9 @@ impl LoadError {
             LoadError::ReferencedRowsDeleted { table, count, .. } => format!(
                 "{count} row(s) that new rows of {table} link to were deleted during the load"
             ),
+            LoadError::TargetRefused {
+                sqlstate, message, ..
+            } => format!("the database refused the load's rows ({sqlstate}): {message}"),
             LoadError::InboxNotSet => {
                 "no inbox directory given, and sinp_import.inbox_dir is not set".to_string()
             }
@@ -273,6 +287,11 @@ impl LoadError {
             LoadError::ReferencedRowsDeleted { example, .. } => Some(format!(
                 "Another transaction deleted them after the load had read them (for example the one with key {example}); the load is undone."
             )),
+            LoadError::TargetRefused { detail, .. } => Some(
+                detail
+                    .clone()
+                    .unwrap_or_else(|| "PostgreSQL gave no detail.".to_string()),
+            ),
             LoadError::InboxNotSet => Some(
                 "sinp_import.load_inbox() and sinp_import.inbox() read the directory they are given, else the one of the setting sinp_import.inbox_dir.".to_string(),
             ),
@@ -315,6 +334,9 @@ impl LoadError {
             LoadError::ReferencedRowsDeleted { .. } => {
                 Some("Load the archive again.".to_string())
             }
+            LoadError::TargetRefused { .. } => Some(
+                "A constraint or trigger of the target refused rows the checks let through: see docs/errors.md (CONSTRAINT_VIOLATION).".to_string(),
+            ),
             LoadError::InboxNotSet => Some(
                 "Pass the directory, CALL sinp_import.load_inbox('/srv/sinp/inbox'), or set it once: ALTER SYSTEM SET sinp_import.inbox_dir = '/srv/sinp/inbox'; SELECT pg_reload_conf();".to_string(),
             ),
@@ -377,6 +399,11 @@ mod tests {
                 detail: "d".into(),
             },
             LoadError::InvalidMode { mode: "m".into() },
+            LoadError::TargetRefused {
+                sqlstate: "23503".into(),
+                message: "m".into(),
+                detail: None,
+            },
             LoadError::InboxNotSet,
             LoadError::InboxNotFound { dir: "/d".into() },
             LoadError::InboxPermissionDenied { dir: "/d".into() },
@@ -409,6 +436,7 @@ mod tests {
             include_str!("archive/meta.rs"),
             include_str!("load/mod.rs"),
             include_str!("load/entity.rs"),
+            include_str!("load/differential.rs"),
             include_str!("spec/mod.rs"),
         ];
         let mut codes = std::collections::BTreeSet::new();

@@ -142,6 +142,7 @@ pub fn stage<R: Read + Send>(
             .collect();
         let checks: Vec<&str> = statements_for("check", entity.name)
             .into_iter()
+            .chain(statements_for("prepare", entity.name))
             .map(|(_, body)| body)
             .collect();
         layout.columns_read_by(&names, &checks)
@@ -268,7 +269,9 @@ pub fn stage<R: Read + Send>(
         entity.file
     ));
 
+    super::differential::classify(entity)?;
     run_checks(ctx, entity, &stage)?;
+    super::differential::report_out_of_step(ctx, entity)?;
     Ok(Some(StagedEntity {
         entity,
         plan,
@@ -451,11 +454,6 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
         )
     };
     super::progress(&format!("writing {}", entity.name));
-    let classify = render(
-        statement("classify").expect("sql/merge.sql has classify"),
-        &[("stage", &stage), ("table", &table), ("key", &key)],
-    );
-    Spi::run(&classify).map_err(spi_error)?;
     // sinp_import.rebuild_indexes: a load that at least doubles the table drops its plain indexes,
     // and those of the tables its post-work fills, and builds them once after the post-work.
     let mut set_aside = SetAsideIndexes::default();

@@ -2,6 +2,7 @@
 //! in order, apply deletes in reverse order, redo the replaced triggers' work, journal the outcome.
 
 pub mod copy;
+mod differential;
 pub(crate) mod entity;
 pub mod inbox;
 pub(crate) mod indexes;
@@ -92,6 +93,8 @@ pub struct LoadContext {
     pub now: DateTime,
     pub local_srid: i32,
     pub taxref_version: Option<String>,
+    /// The file being staged, written or deleted: a refusal of PostgreSQL is reported on it.
+    pub current_file: &'static str,
 }
 
 /// Reports a step of a long load: a NOTICE for the caller, and the backend's activity text, so
@@ -397,6 +400,7 @@ fn new_context(problems: Vec<Problem>, meta: &MetaArchive) -> LoadResult<LoadCon
         now: transaction_now()?,
         local_srid: local_srid()?,
         taxref_version: meta.get("taxref_version").map(str::to_string),
+        current_file: SYNTHESE_FILE,
     })
 }
 
@@ -424,7 +428,12 @@ pub fn validate_archive(input: ArchiveInput, archive_name: &str) -> LoadResult<V
         },
         |_: &LoadResult<()>| false,
     );
-    outcome?;
+    match outcome {
+        Err(refused @ LoadError::TargetRefused { .. }) => ctx
+            .problems
+            .push(differential::refusal_problem(&refused, ctx.current_file)),
+        other => other?,
+    }
     Ok(ctx.problems)
 }
 
@@ -511,8 +520,28 @@ pub fn load_archive(
             Err(_) => false,
         },
     );
-    let (mut counts, errors) = outcome?;
+    // A write PostgreSQL refused (a constraint the checks did not foresee) undid the whole
+    // archive: journaled as a problem of the file being written, rejected in any mode.
+    let (mut counts, errors, refused) = match outcome {
+        Err(refused @ LoadError::TargetRefused { .. }) => {
+            ctx.problems
+                .push(differential::refusal_problem(&refused, ctx.current_file));
+            let counts = present
+                .iter()
+                .map(|e| EntityCounts {
+                    entity: e.name,
+                    ..EntityCounts::default()
+                })
+                .collect();
+            (counts, true, true)
+        }
+        other => {
+            let (counts, errors) = other?;
+            (counts, errors, false)
+        }
+    };
     let status = match (dry_run, errors, mode) {
+        (_, _, _) if refused => "rejected",
         (true, _, _) => "dry_run",
         (false, false, _) => "applied",
         (false, true, Mode::Lenient) if !archive_failed => "applied_with_errors",
@@ -566,6 +595,7 @@ fn apply(
     let mut staged_entities = Vec::new();
     let mut counts = Vec::new();
     for entity in present.iter().copied() {
+        ctx.current_file = entity.file;
         resolver::refresh_links(&mut ctx.resolver)?;
         let tripwire = archive.tripwire();
         let member = archive
@@ -592,10 +622,19 @@ fn apply(
             }),
         }
     }
-    if let Some(disabled) = disabled {
-        for staged in staged_entities.iter_mut().rev() {
+    // D rows in reverse entity order, those of rows still referenced refused first; a validation
+    // only checks them.
+    for staged in staged_entities.iter_mut().rev() {
+        ctx.current_file = staged.entity.file;
+        differential::refuse_referenced_deletes(ctx, staged)?;
+        if how == Apply::Write {
             entity::delete(staged)?;
         }
+    }
+    for staged in &staged_entities {
+        attach_raw_records(archive, staged.entity.file, &mut ctx.problems)?;
+    }
+    if let Some(disabled) = disabled {
         disabled.enable()?;
     }
     for staged in &staged_entities {

@@ -118,6 +118,10 @@ pub struct Field {
     pub ty: FieldType,
     pub required: Required,
     pub role: Role,
+    /// The value a NULL of an I or U row takes, read as if the file had it: the format's default
+    /// (`user.enable`: true) or the target column's (`additional_data`: `{}`), which an INSERT of
+    /// the NULL would not apply.
+    pub default: Option<&'static str>,
 }
 
 impl Field {
@@ -135,6 +139,13 @@ impl Field {
             | Role::Action(Some(c)) => Some(c),
             Role::ParentLink(c) | Role::AreaAttachment(c) => Some(c),
             Role::Geometry | Role::LinkRows(_) | Role::Extra | Role::Action(None) => None,
+        }
+    }
+
+    const fn defaulting_to(self, value: &'static str) -> Field {
+        Field {
+            default: Some(value),
+            ..self
         }
     }
 }
@@ -238,6 +249,7 @@ const fn f(name: &'static str, ty: FieldType, required: Required, role: Role) ->
         ty,
         required,
         role,
+        default: None,
     }
 }
 
@@ -339,7 +351,8 @@ pub static ORGANISM: Entity = Entity {
                 JsonObject,
                 No,
                 Role::AdditionalData("additional_data"),
-            ),
+            )
+            .defaulting_to("{}"),
             m[0],
             m[1],
             m[2],
@@ -375,7 +388,7 @@ pub static USER: Entity = Entity {
                 },
             ),
             col("comment", Text, "remarques"),
-            col("enable", Bool, "active"),
+            col("enable", Bool, "active").defaulting_to("true"),
             f(
                 "additional_data",
                 JsonObject,
@@ -489,7 +502,8 @@ pub static ACQUISITION_FRAMEWORK: Entity = Entity {
                 JsonObject,
                 No,
                 Role::AdditionalData("additional_data"),
-            ),
+            )
+            .defaulting_to("{}"),
             m[0],
             m[1],
             m[2],
@@ -599,7 +613,8 @@ pub static DATASET: Entity = Entity {
                 JsonObject,
                 No,
                 Role::AdditionalData("additional_data"),
-            ),
+            )
+            .defaulting_to("{}"),
             m[0],
             m[1],
             m[2],

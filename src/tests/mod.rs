@@ -10,6 +10,7 @@ use crate::tsv::TsvReader;
 use crate::validate::{parse_datetime, parse_text_array, parse_text_array2, synthese_uuid};
 
 mod corpus;
+mod differential;
 mod validation;
 
 const AREAS_SQL: &str = include_str!("../../tests/sql/areas.sql");

@@ -415,7 +415,12 @@ impl<'a> RowConverter<'a> {
             // An empty field is NULL for every type but text; meta dates take the load's now().
             let is_text = matches!(field.ty, FieldType::Text | FieldType::Varchar(_));
             let empty = raw.as_deref() == Some("");
-            let value = if empty && !is_text { None } else { raw };
+            let in_file = self.plan.field_position[i].is_some();
+            let value = match (if empty && !is_text { None } else { raw }, field.default) {
+                // A NULL of a field that has a default is that default (a D row stores nothing).
+                (None, Some(default)) if in_file && action != 'D' => Some(Cow::Borrowed(default)),
+                (value, _) => value,
+            };
             self.present[i] = value.is_some();
 
             if self.plan.demoted[i] || field.role == Role::Extra {
@@ -787,10 +792,12 @@ impl<'a> RowConverter<'a> {
             return;
         }
         let mut merged = std::mem::take(&mut self.additional);
+        // An object given, even empty (`{}`, or the field's default), is stored as given.
+        let given = self.json_additional.is_some();
         if let Some(json) = self.json_additional.take() {
             merged.extend(json);
         }
-        if !merged.is_empty() {
+        if given || !merged.is_empty() {
             self.row.text(slot, &Value::Object(merged).to_string());
         }
     }
