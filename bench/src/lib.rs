@@ -7,6 +7,8 @@
 //!   that writes the file ([`synth::gen_row`]).
 //! * [`write_real_fixture_archive`]: a 1.0 archive built from the real CEN PACA rows of
 //!   `tests/fixtures/cen-paca-2020`.
+//! * [`write_diff_archive`]: the differential archive (U, D and I rows, FORMAT.md §7) of a
+//!   synthetic base archive; [`write_diff_initial_archive`]: the same rows as an initial archive.
 //!
 //! The crate reads nothing at run time except the fixture directory it is given.
 
@@ -15,10 +17,15 @@ use std::io::{Cursor, Seek, Write};
 use std::path::Path;
 
 mod codes;
+mod diff;
 mod real;
 mod synth;
 mod util;
 
+pub use diff::{
+    diff_plan, diff_values, write_diff_archive, write_diff_initial_archive, DiffAction,
+    DiffManifest, DiffOptions, DiffRow,
+};
 pub use real::{REAL_AF_UUID, REAL_DATASET_UUID};
 pub use synth::{ALL_COLUMNS as SYNTHESE_COLUMNS_WITH_EXTRAS, SYNTHESE_NOMENCLATURES};
 pub use util::decode_escapes;

@@ -92,8 +92,9 @@ pub const ALL_COLUMNS: [&str; 61] = [
 pub const N_FORMAT: usize = 59;
 const NCOLS: usize = ALL_COLUMNS.len();
 
+/// Indexes of [`ALL_COLUMNS`] (also used by the differential archive, `crate::diff`).
 #[allow(dead_code)]
-mod c {
+pub(crate) mod c {
     pub const UNIQUE_ID_SINP: usize = 0;
     pub const UNIQUE_ID_SINP_GRP: usize = 1;
     pub const SOURCE_ID: usize = 2;
@@ -576,20 +577,20 @@ impl RowBuf {
             f: (0..NCOLS).map(|_| String::with_capacity(32)).collect(),
         }
     }
-    fn null(&mut self, c: usize) {
+    pub(crate) fn null(&mut self, c: usize) {
         self.set(c, "\\N");
     }
-    fn set(&mut self, c: usize, v: &str) {
+    pub(crate) fn set(&mut self, c: usize, v: &str) {
         let s = &mut self.f[c];
         s.clear();
         s.push_str(v);
     }
-    fn put(&mut self, c: usize, args: std::fmt::Arguments<'_>) {
+    pub(crate) fn put(&mut self, c: usize, args: std::fmt::Arguments<'_>) {
         let s = &mut self.f[c];
         s.clear();
         let _ = s.write_fmt(args);
     }
-    fn stamp(&mut self, c: usize, total_secs: i64, style: Stamp) {
+    pub(crate) fn stamp(&mut self, c: usize, total_secs: i64, style: Stamp) {
         let s = &mut self.f[c];
         s.clear();
         push_stamp(
@@ -1770,6 +1771,35 @@ fn synthese_threaded<Z: Write>(ctx: &Ctx<'_>, zip: &mut Z) -> io::Result<Manifes
     })
 }
 
+/// The members of the archive between meta_archive.ini and synthese.csv: the five entity files
+/// and meta_additional_data.csv (also written by the differential archives of `crate::diff`).
+/// Returns the rows per entity file.
+pub(crate) fn write_metadata_members<W: Write + Seek>(
+    ctx: &Ctx<'_>,
+    zip: &mut zip::ZipWriter<W>,
+    options: zip::write::SimpleFileOptions,
+) -> io::Result<Vec<(&'static str, usize)>> {
+    let mut counts: Vec<(&'static str, usize)> = Vec::with_capacity(6);
+    type Entity<'c> = fn(&Ctx<'c>) -> (Vec<&'static str>, Vec<Vec<String>>);
+    let entities: [(&'static str, Entity<'_>); 5] = [
+        ("source", source_rows),
+        ("organism", organism_rows),
+        ("user", user_rows),
+        ("acquisition_framework", af_rows),
+        ("dataset", dataset_rows),
+    ];
+    for (name, f) in entities {
+        let (header, rows) = f(ctx);
+        zip.start_file(format!("{name}.csv"), options)?;
+        write_tsv(&mut *zip, &header, &rows)?;
+        counts.push((name, rows.len()));
+    }
+    let (header, rows) = meta_additional_data_rows();
+    zip.start_file("meta_additional_data.csv", options)?;
+    write_tsv(&mut *zip, &header, &rows)?;
+    Ok(counts)
+}
+
 /// Writes the whole synthetic archive.
 pub fn write_archive<W: Write + Seek>(opts: &SynthOptions, out: W) -> io::Result<Manifest> {
     write_archive_with(opts, out, opts.rows >= THREADED_MIN_ROWS)
@@ -1792,24 +1822,7 @@ pub fn write_archive_with<W: Write + Seek>(
     zip.start_file("meta_archive.ini", small)?;
     zip.write_all(meta_ini(opts).as_bytes())?;
 
-    let mut counts: Vec<(&'static str, usize)> = Vec::with_capacity(6);
-    type Entity<'c> = fn(&Ctx<'c>) -> (Vec<&'static str>, Vec<Vec<String>>);
-    let entities: [(&'static str, Entity<'_>); 5] = [
-        ("source", source_rows),
-        ("organism", organism_rows),
-        ("user", user_rows),
-        ("acquisition_framework", af_rows),
-        ("dataset", dataset_rows),
-    ];
-    for (name, f) in entities {
-        let (header, rows) = f(&ctx);
-        zip.start_file(format!("{name}.csv"), small)?;
-        write_tsv(&mut zip, &header, &rows)?;
-        counts.push((name, rows.len()));
-    }
-    let (header, rows) = meta_additional_data_rows();
-    zip.start_file("meta_additional_data.csv", small)?;
-    write_tsv(&mut zip, &header, &rows)?;
+    let mut counts = write_metadata_members(&ctx, &mut zip, small)?;
 
     zip.start_file("synthese.csv", big)?;
     let mut m = if threaded {

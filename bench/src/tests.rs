@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::path::PathBuf;
 
+mod diff;
+
 const MEMBERS: [&str; 8] = [
     "meta_archive.ini",
     "source.csv",
