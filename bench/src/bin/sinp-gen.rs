@@ -145,6 +145,13 @@ fn run(args: &[String]) -> Result<String, String> {
             if !rows_given {
                 return Err(format!("--base-rows is required\n{USAGE}"));
             }
+            if base.rows < diff.updates + diff.deletes {
+                return Err(format!(
+                    "--base-rows {}: the U and D rows are distinct base rows, at least {} are needed",
+                    base.rows,
+                    diff.updates + diff.deletes
+                ));
+            }
             let path = out
                 .clone()
                 .ok_or_else(|| format!("--out is required\n{USAGE}"))?;
