@@ -20,7 +20,7 @@ GEN           := target/release/sinp-gen
 DEB_PACKAGES  := postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 \
                  postgresql-$(PG_MAJOR)-cron libclang-dev clang sudo unzip
 
-.PHONY: deps install cluster demo psql test generator-test unit-test pg-test e2e-test bench lint clean
+.PHONY: deps install cluster demo psql test generator-test unit-test pg-test e2e-test bench bench-diff lint clean
 
 ## deps: Debian packages, cargo-pgrx $(PGRX_VERSION), cargo pgrx init (fast when already done)
 deps:
@@ -106,6 +106,13 @@ bench: install cluster
 	cargo build --release -q -p sinp-bench --bin sinp-bench
 	@install -d -o postgres -g postgres -m 755 $(BENCH_DIR)
 	sudo -u postgres env PGOPTIONS="$(PGOPTIONS)" target/release/sinp-bench --rows "$(ROWS)" --repeat $(REPEAT) --dir $(BENCH_DIR)
+
+## bench-diff: nightly differential loads (10 000 U, 1 000 D, 1 000 I rows) into bases of ROWS rows,
+## against an initial load of the same rows (docs/benchmarks.md); not part of test
+bench-diff: install cluster
+	cargo build --release -q -p sinp-bench --bin sinp-bench-diff
+	@install -d -o postgres -g postgres -m 755 /var/tmp/sinp_bench_diff
+	sudo -u postgres env PGOPTIONS="$(PGOPTIONS)" target/release/sinp-bench-diff --rows "$(ROWS)" --repeat $(REPEAT) --dir /var/tmp/sinp_bench_diff
 
 ## lint: formatting and clippy, as CI expects them
 lint:
