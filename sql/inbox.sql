@@ -12,7 +12,9 @@ CREATE FUNCTION sinp_import.inbox(dir text DEFAULT NULL)
 RETURNS TABLE (archive_name text, archive_date date, region text, provider text,
                size_bytes bigint, modified timestamptz, state text, import_id bigint, import_status text, import_mode text,
                path text, sha256 text)
-LANGUAGE sql VOLATILE AS $function$
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, sinp_import, pg_temp
+AS $function$
     SELECT f.archive_name, f.archive_date::date, f.region, f.provider, f.size_bytes, f.modified,
            CASE WHEN NOT f.is_archive THEN 'ignored'
                 WHEN last.status IN ('applied', 'applied_with_errors', 'already_loaded') THEN 'loaded'
@@ -40,12 +42,14 @@ COMMENT ON FUNCTION sinp_import.inbox(text) IS
 -- transaction: a rejected archive is journaled by load_archive() as usual; an archive whose load
 -- raises an ERROR (unreadable, not an archive, a lock timeout...) is journaled as 'failed' with
 -- the error, and the next archives still load. A cancel stops the run; archives already
--- committed stay. Only a procedure may COMMIT: it cannot run inside BEGIN ... COMMIT.
+-- committed stay. Only a procedure may COMMIT: it cannot run inside BEGIN ... COMMIT. A procedure
+-- that commits cannot pin its search_path (SET), so every function and operator it names is
+-- schema-qualified, whatever the caller's search_path holds.
 CREATE PROCEDURE sinp_import.load_inbox(dir text DEFAULT NULL, mode text DEFAULT 'strict')
 LANGUAGE plpgsql AS $procedure$
 DECLARE
     inbox_dir text := sinp_import.begin_load_inbox(dir, mode);
-    load_mode text := lower(trim(mode));
+    load_mode text := pg_catalog.lower(pg_catalog.btrim(mode));
     archive record;
     outcome record;
     attempt_started timestamptz;
@@ -53,29 +57,31 @@ DECLARE
     failure_message text;
     failure_detail text;
     failed_import_id bigint;
-    outcomes text[] := '{}';
+    outcomes text[] := '{}'::text[];
     not_retried bigint := 0;
 BEGIN
     FOR archive IN
         SELECT f.*
           FROM sinp_import.inbox(inbox_dir) AS f
-         WHERE f.state IN ('pending', 'rejected')
+         WHERE f.state OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'rejected']::text[])
          ORDER BY coalesce(f.archive_date, f.modified::date), f.archive_name
     LOOP
-        IF archive.state = 'rejected' AND archive.import_mode = load_mode THEN
-            not_retried := not_retried + 1;
+        IF archive.state OPERATOR(pg_catalog.=) 'rejected'::text
+           AND archive.import_mode OPERATOR(pg_catalog.=) load_mode THEN
+            not_retried := not_retried OPERATOR(pg_catalog.+) 1::bigint;
             CONTINUE;
         END IF;
-        attempt_started := clock_timestamp();
+        attempt_started := pg_catalog.clock_timestamp();
         BEGIN
             PERFORM FROM sinp_import.load_archive(archive.path, load_mode);
             -- The journal row of that load: the last import id this session drew.
             SELECT i.import_id, i.status INTO outcome
               FROM sinp_import.imports AS i
-             WHERE i.import_id = currval(pg_get_serial_sequence('sinp_import.imports', 'import_id'));
+             WHERE i.import_id OPERATOR(pg_catalog.=)
+                   pg_catalog.currval('sinp_import.imports_import_id_seq'::pg_catalog.regclass);
             RAISE NOTICE 'sinp_import.load_inbox: % %, import %',
                 archive.archive_name, outcome.status, outcome.import_id;
-            outcomes := outcomes || outcome.status;
+            outcomes := outcomes OPERATOR(pg_catalog.||) outcome.status::text;
         EXCEPTION WHEN OTHERS THEN
             -- The load's own work is undone with its subtransaction; the failure is journaled.
             GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE,
@@ -85,25 +91,27 @@ BEGIN
                                              provider, mode, status, error_count, started_at,
                                              finished_at)
             VALUES (archive.archive_name, archive.sha256, archive.size_bytes, archive.archive_date,
-                    archive.region, archive.provider, load_mode, 'failed', 1, attempt_started, clock_timestamp())
+                    archive.region, archive.provider, load_mode, 'failed', 1, attempt_started, pg_catalog.clock_timestamp())
             RETURNING import_id INTO failed_import_id;
             INSERT INTO sinp_import.import_errors (import_id, file, severity, code, message, value)
             VALUES (failed_import_id, archive.archive_name, 'error', 'LOAD_FAILED',
-                    failure_message || coalesce(' — ' || nullif(failure_detail, ''), ''),
+                    failure_message OPERATOR(pg_catalog.||)
+                        coalesce(' — '::text OPERATOR(pg_catalog.||) nullif(failure_detail, ''::text), ''::text),
                     failure_state);
             RAISE WARNING 'sinp_import.load_inbox: % failed, import %: % (SQLSTATE %)',
                 archive.archive_name, failed_import_id, failure_message, failure_state
                 USING HINT = 'Nothing of it was applied. Later archives were still loaded; this one is tried again at the next run.';
-            outcomes := outcomes || 'failed'::text;
+            outcomes := outcomes OPERATOR(pg_catalog.||) 'failed'::text;
         END;
         COMMIT;
     END LOOP;
-    RAISE NOTICE '%', format('sinp_import.load_inbox: %s archive(s) tried in %s%s%s',
-        cardinality(outcomes), inbox_dir,
-        (SELECT ': ' || string_agg(c.n || ' ' || c.status, ', ' ORDER BY c.status)
-           FROM (SELECT o AS status, count(*) AS n FROM unnest(outcomes) AS o GROUP BY o) AS c),
-        CASE WHEN not_retried > 0
-             THEN format('; %s rejected earlier in %s mode, not tried again (see sinp_import.inbox())',
+    RAISE NOTICE '%', pg_catalog.format('sinp_import.load_inbox: %s archive(s) tried in %s%s%s',
+        pg_catalog.cardinality(outcomes), inbox_dir,
+        (SELECT ': '::text OPERATOR(pg_catalog.||) pg_catalog.string_agg(
+                   c.n::text OPERATOR(pg_catalog.||) ' '::text OPERATOR(pg_catalog.||) c.status, ', '::text ORDER BY c.status)
+           FROM (SELECT o AS status, pg_catalog.count(*) AS n FROM pg_catalog.unnest(outcomes) AS o GROUP BY o) AS c),
+        CASE WHEN not_retried OPERATOR(pg_catalog.>) 0::bigint
+             THEN pg_catalog.format('; %s rejected earlier in %s mode, not tried again (see sinp_import.inbox())',
                          not_retried, load_mode)
         END);
 END

@@ -106,6 +106,13 @@ INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by)
     ('gn_meta.t_datasets', 'tri_meta_dates_change_t_datasets', 'meta dates kept from the archive'),
     ('gn_meta.t_datasets', 'tri_meta_dates_change_datasets', 'meta dates kept from the archive');
 
+-- Loads and validations are serialised by a lock on this table (LOCK ... IN EXCLUSIVE MODE, held
+-- until their transaction ends). Taking it needs UPDATE on the table, which only the roles that
+-- load are granted: a role that may only read can take ACCESS SHARE at most, which does not
+-- conflict, so it cannot keep loads waiting as it could hold an advisory lock. It has no rows.
+CREATE TABLE sinp_import.load_lock ();
+COMMENT ON TABLE sinp_import.load_lock IS 'Locked by every load and validation while it runs (they wait for each other); loaders need UPDATE on it.';
+
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports_import_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.import_errors', '');
@@ -118,7 +125,9 @@ SELECT pg_catalog.pg_extension_config_dump('sinp_import.additional_fields', '');
 -- Candidates are the geometries in another known SRID; a geometry without SRID is in target_srid.
 CREATE FUNCTION sinp_import.unprojectable_geometries(stage regclass, target_srid integer)
 RETURNS TABLE (line bigint, geom text, reason text)
-LANGUAGE plpgsql VOLATILE AS $function$
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, sinp_import, pg_temp
+AS $function$
 DECLARE
     candidates text := format(
         'SELECT s._line, s._geom FROM %s AS s

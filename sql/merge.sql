@@ -2,7 +2,9 @@
 -- runs them with the placeholders in braces filled from the entity's field table:
 --   {table}   the target table            {stage}  the entity's TEMP staging table
 --   {key}     the key column              {id}     the target's serial id column
---   {entity}  the entity name             {local_srid}, {taxref_version}
+--   {entity}  the entity name             {local_srid}
+-- Values are never placeholders: the source of the synthese takes the archive's taxref_version
+-- as the parameter $1.
 -- Every staging table has _line (the record's line in the file) and _action (I, U or D).
 -- pg_temp.sinp_written lists the target rows this load inserted or updated, for the post-work.
 
@@ -170,7 +172,7 @@ SELECT s.*,
        public.ST_Transform(g.geom_input, 4326)                   AS the_geom_4326,
        public.ST_Transform(public.ST_Centroid(g.geom_local), 4326) AS the_geom_point,
        area.id_area                                              AS id_area_attachment,
-       {taxref_version}::varchar(50)                             AS meta_v_taxref
+       $1::varchar(50)                                           AS meta_v_taxref
   FROM {stage} AS s
   LEFT JOIN (ref_geo.l_areas AS area
              JOIN ref_geo.bib_areas_types AS area_type ON area_type.id_type = area.id_type)

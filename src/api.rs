@@ -71,6 +71,7 @@ fn rows(
 
 /// Loads the archive at `path` on the database server.
 #[pg_extern(name = "load_archive", volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
 fn load_archive_path(
     path: &str,
     mode: default!(&str, "'strict'"),
@@ -97,6 +98,7 @@ fn load_archive_path(
 
 /// Loads an archive given as bytes (e.g. `pg_read_binary_file(...)` or a client parameter).
 #[pg_extern(name = "load_archive", volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
 fn load_archive_bytes(
     archive: &[u8],
     archive_name: &str,
@@ -150,6 +152,7 @@ fn problem_rows(
 
 /// Checks the archive at `path` completely without writing to the targets: one row per problem.
 #[pg_extern(name = "validate_archive", volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
 fn validate_archive_path(
     path: &str,
 ) -> TableIterator<
@@ -173,6 +176,7 @@ fn validate_archive_path(
 
 /// Checks an archive given as bytes without writing to the targets: one row per problem.
 #[pg_extern(name = "validate_archive", volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
 fn validate_archive_bytes(
     archive: &[u8],
     archive_name: &str,
@@ -196,6 +200,7 @@ fn validate_archive_bytes(
 
 /// Creates what is missing of a GeoNature-compatible target (see docs/target-schema.md).
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
 fn create_target_schema() -> String {
     match load::target::create_target_schema(crate::settings::local_srid()) {
         Ok(summary) => summary,
@@ -206,6 +211,7 @@ fn create_target_schema() -> String {
 /// The files of an inbox directory (`dir`, else the setting sinp_import.inbox_dir), each archive
 /// with its SHA-256. sinp_import.inbox() adds what the journal knows of each.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
 fn inbox_files(
     dir: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
@@ -241,6 +247,7 @@ fn inbox_files(
 /// The first step of sinp_import.load_inbox(): checks that it may run (outside a transaction
 /// block, with a known mode, on a directory the caller may list) and returns the directory.
 #[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
 fn begin_load_inbox(dir: Option<&str>, mode: &str) -> String {
     load::inbox::prevent_transaction_block("sinp_import.load_inbox()")
         .and_then(|()| load::Mode::parse(mode))

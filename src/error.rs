@@ -197,6 +197,8 @@ pub enum LoadError {
         message: String,
         detail: Option<String>,
     },
+    /// The role may not take the lock that serialises loads (UPDATE on sinp_import.load_lock).
+    LoadLockDenied,
     /// load_inbox() without a directory, and sinp_import.inbox_dir is not set.
     InboxNotSet,
     InboxNotFound {
@@ -226,6 +228,7 @@ impl LoadError {
             LoadError::LimitExceeded { .. } => SqlState::ProgramLimitExceeded,
             LoadError::ReferencedRowsDeleted { .. } => SqlState::ForeignKeyViolation,
             LoadError::TargetRefused { .. } => SqlState::IntegrityConstraintViolation,
+            LoadError::LoadLockDenied => SqlState::InsufficientPrivilege,
             LoadError::InboxNotSet => SqlState::InvalidParameterValue,
             LoadError::InboxNotFound { .. } => SqlState::UndefinedFile,
             LoadError::InboxPermissionDenied { .. } => SqlState::InsufficientPrivilege,
@@ -255,6 +258,9 @@ impl LoadError {
             LoadError::TargetRefused {
                 sqlstate, message, ..
             } => format!("the database refused the load's rows ({sqlstate}): {message}"),
+            LoadError::LoadLockDenied => {
+                "permission denied to take the lock that serialises loads".to_string()
+            }
             LoadError::InboxNotSet => {
                 "no inbox directory given, and sinp_import.inbox_dir is not set".to_string()
             }
@@ -291,6 +297,9 @@ impl LoadError {
                 detail
                     .clone()
                     .unwrap_or_else(|| "PostgreSQL gave no detail.".to_string()),
+            ),
+            LoadError::LoadLockDenied => Some(
+                "Loads and validations hold a lock on sinp_import.load_lock until they end; taking it needs UPDATE on that table.".to_string(),
             ),
             LoadError::InboxNotSet => Some(
                 "sinp_import.load_inbox() and sinp_import.inbox() read the directory they are given, else the one of the setting sinp_import.inbox_dir.".to_string(),
@@ -336,6 +345,9 @@ impl LoadError {
             }
             LoadError::TargetRefused { .. } => Some(
                 "A constraint or trigger of the target refused rows the checks let through: see docs/errors.md (CONSTRAINT_VIOLATION).".to_string(),
+            ),
+            LoadError::LoadLockDenied => Some(
+                "A superuser grants it to the roles that load: GRANT UPDATE ON sinp_import.load_lock TO <role>;".to_string(),
             ),
             LoadError::InboxNotSet => Some(
                 "Pass the directory, CALL sinp_import.load_inbox('/srv/sinp/inbox'), or set it once: ALTER SYSTEM SET sinp_import.inbox_dir = '/srv/sinp/inbox'; SELECT pg_reload_conf();".to_string(),
@@ -404,6 +416,7 @@ mod tests {
                 message: "m".into(),
                 detail: None,
             },
+            LoadError::LoadLockDenied,
             LoadError::InboxNotSet,
             LoadError::InboxNotFound { dir: "/d".into() },
             LoadError::InboxPermissionDenied { dir: "/d".into() },

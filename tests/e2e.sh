@@ -293,6 +293,9 @@ psql_db $DB_PATH -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_reader" >/dev
 check_error "a role without pg_read_server_files may not read server files: 42501" $DB_PATH \
   "SET ROLE sinp_e2e_reader; SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" 42501
 
+# shellcheck source=tests/e2e_hardening.sh
+. tests/e2e_hardening.sh
+
 echo "# DROP EXTENSION never drops observations"
 count_before=$(psql_db $DB_PATH -c "SELECT count(*) FROM gn_synthese.synthese")
 psql_db $DB_PATH -c "DROP EXTENSION sinp_import" >/dev/null

@@ -29,17 +29,31 @@ pub struct InboxFile {
 /// progress, `.part` files) and files not named like an archive are listed with
 /// `is_archive = false`.
 pub fn list_inbox(dir: &Path) -> io::Result<Vec<InboxFile>> {
+    let real_dir = dir.canonicalize()?;
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        // Follows symbolic links: a link to an archive is an archive (load_archive checks where
-        // it really is).
-        let Ok(metadata) = std::fs::metadata(entry.path()) else {
+        let Ok(own) = std::fs::symlink_metadata(entry.path()) else {
             continue;
         };
-        if !metadata.is_file() {
-            continue;
-        }
+        // A symbolic link to a file of the inbox is followed; one that leads outside it is
+        // listed as not an archive, its target never read (nor hashed, nor loaded).
+        let outside = own.file_type().is_symlink()
+            && !entry
+                .path()
+                .canonicalize()
+                .is_ok_and(|target| target.starts_with(&real_dir));
+        let metadata = if outside {
+            own
+        } else {
+            let Ok(metadata) = std::fs::metadata(entry.path()) else {
+                continue;
+            };
+            if !metadata.is_file() {
+                continue;
+            }
+            metadata
+        };
         // A name that is not UTF-8 cannot be passed to load_archive(text): listed, not loaded.
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_archive = !name.starts_with('.') && archive_extension(&name).is_some();
@@ -50,7 +64,7 @@ pub fn list_inbox(dir: &Path) -> io::Result<Vec<InboxFile>> {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0.0, |d| d.as_secs_f64());
         files.push(InboxFile {
-            is_archive: is_archive && entry.file_name().to_str().is_some(),
+            is_archive: is_archive && !outside && entry.file_name().to_str().is_some(),
             path: entry.path(),
             size: metadata.len(),
             modified,
@@ -114,6 +128,63 @@ mod tests {
         assert_eq!(first.provider.as_deref(), Some("cbna"));
         assert!(first.modified > 1.5e9);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn links_leading_outside_the_inbox_are_not_archives_and_fifos_are_refused_at_once() {
+        let dir = scratch("links");
+        let outside = scratch("links-outside");
+        std::fs::write(outside.join("secret.zip"), "x").unwrap();
+        std::fs::write(dir.join("2020-08-26_sinp_paca_a.zip"), "a").unwrap();
+        std::os::unix::fs::symlink(
+            outside.join("secret.zip"),
+            dir.join("2020-08-27_sinp_paca_out.zip"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            dir.join("2020-08-26_sinp_paca_a.zip"),
+            dir.join("2020-08-28_sinp_paca_in.zip"),
+        )
+        .unwrap();
+        let fifo =
+            std::ffi::CString::new(dir.join("2020-08-29_sinp_paca_fifo.zip").to_str().unwrap())
+                .unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        let files = list_inbox(&dir).unwrap();
+        let summary: Vec<(&str, bool)> = files
+            .iter()
+            .map(|f| (f.name.as_str(), f.is_archive))
+            .collect();
+        // The FIFO is not a regular file: not listed.
+        assert_eq!(
+            summary,
+            vec![
+                ("2020-08-26_sinp_paca_a.zip", true),
+                ("2020-08-27_sinp_paca_out.zip", false),
+                ("2020-08-28_sinp_paca_in.zip", true),
+            ]
+        );
+        let started = std::time::Instant::now();
+        let err = crate::archive::open_regular_file(&dir.join("2020-08-29_sinp_paca_fifo.zip"))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let err = crate::archive::open_regular_file(&dir).unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
+        let err = crate::archive::open_regular_file(Path::new("/dev/null")).unwrap_err();
+        assert!(err.to_string().contains("a device"), "{err}");
+        let file =
+            crate::archive::open_regular_file(&dir.join("2020-08-28_sinp_paca_in.zip")).unwrap();
+        assert_eq!(
+            crate::archive::real_path(&file).unwrap(),
+            dir.canonicalize()
+                .unwrap()
+                .join("2020-08-26_sinp_paca_a.zip")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&outside).unwrap();
     }
 
     #[test]

@@ -9,7 +9,9 @@ pub mod tarball;
 pub use meta::{parse_meta, MetaArchive};
 pub use name::{archive_extension, parse_archive_name, ArchiveName};
 
+use std::fs::File;
 use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
@@ -21,6 +23,43 @@ pub const META_FILE: &str = "meta_archive.ini";
 pub const SYNTHESE_FILE: &str = "synthese.csv";
 /// Optional description of the additional fields (FORMAT.md §6).
 pub const ADDITIONAL_DATA_FILES: [&str; 2] = ["meta_additional_data.csv", "additional_data.csv"];
+
+/// Opens a server file for reading and checks, on the open descriptor, that it is a regular file:
+/// the file checked is the file read. It is opened without blocking, so that a FIFO is refused at
+/// once instead of waiting, deaf to cancels, for a writer (O_NONBLOCK changes nothing for a regular
+/// file), and never becomes the backend's controlling terminal (O_NOCTTY). A directory, FIFO,
+/// device or socket is an `InvalidInput` error naming what it is.
+pub fn open_regular_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    let what = if kind.is_file() {
+        return Ok(file);
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("It is {what}, not a regular file."),
+    ))
+}
+
+/// Where an open file really is (symbolic links resolved), asked of the kernel for the descriptor.
+pub fn real_path(file: &File) -> io::Result<PathBuf> {
+    use std::os::fd::AsRawFd;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+}
 
 /// The SHA-256 (lowercase hex) and size of a stream, read once in blocks.
 pub fn sha256_hex(mut reader: impl Read) -> io::Result<(String, u64)> {

@@ -11,7 +11,7 @@ use pgrx::prelude::*;
 use super::copy::{copy_into, relation_oid, RowSource};
 use super::indexes::{load_doubles, SetAsideIndexes};
 use super::spi_error;
-use super::sql::{literal, render, statement, statements_for};
+use super::sql::{render, statement, statements_for};
 use super::{EntityCounts, LoadContext};
 use crate::error::{LoadError, LoadResult, Problem};
 use crate::spec::staging::{quote_ident, StagingLayout};
@@ -430,7 +430,6 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
                     &[
                         ("stage", &rows),
                         ("local_srid", &ctx.local_srid.to_string()),
-                        ("taxref_version", &literal(ctx.taxref_version.as_deref())),
                     ]
                 )
             ),
@@ -469,7 +468,15 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     // event per written row queued until its end, and one INSERT of 3 000 000 observations held
     // 170 MB of them.
     for batch in stage_batches(&stage)? {
-        Spi::run(&upsert_of(&source_of(&batch))).map_err(spi_error)?;
+        // The source statement's one value ($1, the archive's taxref_version) is passed, never
+        // spliced into the text.
+        let sql = upsert_of(&source_of(&batch));
+        if sql.contains("$1") {
+            Spi::run_with_args(&sql, &[ctx.taxref_version.as_deref().into()])
+        } else {
+            Spi::run(&sql)
+        }
+        .map_err(spi_error)?;
     }
     Spi::run("ANALYZE sinp_written").map_err(spi_error)?;
 

@@ -2,14 +2,13 @@
 //! that loads each archive in its own transaction is the procedure sinp_import.load_inbox()
 //! (sql/inbox.sql): only a procedure may commit.
 
-use std::fs::File;
 use std::path::Path;
 
 use pgrx::pg_sys;
 
 use super::may_read_server_path;
 use crate::archive::inbox::{list_inbox, InboxFile};
-use crate::archive::sha256_hex;
+use crate::archive::{open_regular_file, sha256_hex};
 use crate::error::{LoadError, LoadResult};
 
 /// The directory a call reads: the one given, else the setting sinp_import.inbox_dir; checked to
@@ -44,7 +43,7 @@ pub fn inbox_files(dir: Option<&str>) -> LoadResult<Vec<(InboxFile, Option<Strin
             pgrx::check_for_interrupts!();
             let sha256 = file
                 .is_archive
-                .then(|| File::open(&file.path).and_then(sha256_hex).ok())
+                .then(|| open_regular_file(&file.path).and_then(sha256_hex).ok())
                 .flatten()
                 .map(|(sha256, _)| sha256);
             (file, sha256)

@@ -131,12 +131,14 @@ impl SetAsideIndexes {
                     .map_err(spi_error)?;
                 }
                 if let Some(comment) = &index.comment {
-                    Spi::run(&format!(
-                        "COMMENT ON INDEX {} IS {}",
-                        index.name,
-                        super::sql::literal(Some(comment))
-                    ))
-                    .map_err(spi_error)?;
+                    // Quoted by PostgreSQL (%L), right whatever standard_conforming_strings says.
+                    let statement = Spi::get_one_with_args::<String>(
+                        "SELECT pg_catalog.format('COMMENT ON INDEX %s IS %L', $1::text, $2::text)",
+                        &[index.name.as_str().into(), comment.as_str().into()],
+                    )
+                    .map_err(spi_error)?
+                    .unwrap_or_default();
+                    Spi::run(&statement).map_err(spi_error)?;
                 }
             }
         }

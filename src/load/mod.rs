@@ -14,7 +14,7 @@ pub mod target;
 mod triggers;
 
 use std::fs::File;
-use std::io::{BufReader, Cursor};
+use std::io::{BufReader, Cursor, Seek, SeekFrom};
 use std::path::Path;
 
 use pgrx::pg_sys;
@@ -22,8 +22,8 @@ use pgrx::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::archive::{
-    hex, parse_archive_name, parse_meta, sha256_hex, Archive, ArchiveName, MetaArchive, ReadSeek,
-    ADDITIONAL_DATA_FILES, META_FILE, SYNTHESE_FILE,
+    hex, open_regular_file, parse_archive_name, parse_meta, real_path, sha256_hex, Archive,
+    ArchiveName, MetaArchive, ReadSeek, ADDITIONAL_DATA_FILES, META_FILE, SYNTHESE_FILE,
 };
 use crate::error::{LoadError, LoadResult, Problem};
 use crate::spec::{entity_by_file, Entity, ENTITIES};
@@ -117,13 +117,7 @@ pub(crate) fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
 /// Whether the caller may read `path` on the server: superuser, pg_read_server_files, or a path
 /// under sinp_import.inbox_dir (symbolic links and `..` resolved first).
 fn may_read_server_path(path: &str) -> LoadResult<bool> {
-    let privileged = Spi::get_one::<bool>(
-        "SELECT pg_has_role(current_user, 'pg_read_server_files', 'MEMBER')
-             OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
-    )
-    .map_err(spi_error)?
-    .unwrap_or(false);
-    if privileged {
+    if may_read_server_files() {
         return Ok(true);
     }
     let Some(inbox) = crate::settings::inbox_dir() else {
@@ -140,19 +134,66 @@ fn may_read_server_path(path: &str) -> LoadResult<bool> {
     )
 }
 
-/// Checks that the caller may read a server file.
-fn check_read_permission(path: &str) -> LoadResult<()> {
-    if may_read_server_path(path)? {
-        return Ok(());
+/// Whether the current user is a superuser or has the privileges of pg_read_server_files, asked
+/// of PostgreSQL's own C functions: no object a caller creates (a TEMP pg_roles, a pg_has_role of
+/// its schema) can answer instead of the catalog.
+pub(crate) fn may_read_server_files() -> bool {
+    // SAFETY: plain catalog lookups of the current user, in a transaction.
+    unsafe {
+        pg_sys::superuser()
+            || pg_sys::has_privs_of_role(
+                pg_sys::GetUserId(),
+                pg_sys::Oid::from(pg_sys::ROLE_PG_READ_SERVER_FILES),
+            )
     }
-    Err(LoadError::PermissionDenied {
-        path: path.to_string(),
-        reason: "Only superusers, members of pg_read_server_files, or callers reading under the directory of sinp_import.inbox_dir may load archives from server files.".to_string(),
-    })
 }
 
-fn open_file(path: &str) -> LoadResult<File> {
-    let file = File::open(path).map_err(|e| match e.kind() {
+/// Loads (and validations, which stage and merge like a load) are serialised by a lock on
+/// sinp_import.load_lock, held until the transaction ends. Only a role that may UPDATE that table
+/// can take the lock: a reader, which can take ACCESS SHARE at most (it does not conflict), cannot
+/// keep loads waiting, as it could with an advisory lock.
+fn serialise_loads() -> LoadResult<()> {
+    // NULL: the extension's objects are those of a version before 0.3.0 (the library was
+    // installed, ALTER EXTENSION sinp_import UPDATE not run yet): the old advisory lock, said.
+    let may = Spi::get_one::<bool>(
+        "SELECT pg_catalog.has_table_privilege(c.oid, 'UPDATE')
+           FROM (SELECT pg_catalog.to_regclass('sinp_import.load_lock') AS oid) AS c",
+    )
+    .map_err(spi_error)?;
+    let Some(may) = may else {
+        pgrx::notice!("sinp_import: this database has the objects of an older version; run ALTER EXTENSION sinp_import UPDATE");
+        return Spi::run(
+            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('sinp_import.load'))",
+        )
+        .map_err(spi_error);
+    };
+    if !may {
+        return Err(LoadError::LoadLockDenied);
+    }
+    Spi::run("LOCK TABLE sinp_import.load_lock IN EXCLUSIVE MODE").map_err(spi_error)
+}
+
+fn read_denied(path: &str) -> LoadError {
+    LoadError::PermissionDenied {
+        path: path.to_string(),
+        reason: "Only superusers, members of pg_read_server_files, or callers reading under the directory of sinp_import.inbox_dir may load archives from server files.".to_string(),
+    }
+}
+
+/// Opens a server file the caller may read: checked by path first (a role that may not read
+/// server files learns nothing of them, not even whether they exist), then opened once, refused
+/// unless a regular file, and, for a file under sinp_import.inbox_dir, checked again on the open
+/// descriptor's real path, so that a link swapped since the first check cannot lead outside.
+fn open_server_file(path: &str) -> LoadResult<File> {
+    let inbox = if may_read_server_files() {
+        None
+    } else {
+        if !may_read_server_path(path)? {
+            return Err(read_denied(path));
+        }
+        crate::settings::inbox_dir().and_then(|dir| Path::new(&dir).canonicalize().ok())
+    };
+    let file = open_regular_file(Path::new(path)).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::FileNotFound {
             path: path.to_string(),
         },
@@ -160,16 +201,23 @@ fn open_file(path: &str) -> LoadResult<File> {
             path: path.to_string(),
             reason: "The database server's operating-system user cannot read this file.".into(),
         },
+        std::io::ErrorKind::InvalidInput => LoadError::NotAnArchive {
+            name: path.to_string(),
+            detail: e.to_string(),
+        },
         _ => LoadError::Io {
             what: format!("\"{path}\""),
             detail: e.to_string(),
         },
     })?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(LoadError::NotAnArchive {
-            name: path.to_string(),
-            detail: "It is a directory.".into(),
-        });
+    if let Some(inbox) = inbox {
+        let real = real_path(&file).map_err(|e| LoadError::Io {
+            what: format!("\"{path}\""),
+            detail: e.to_string(),
+        })?;
+        if !real.starts_with(&inbox) {
+            return Err(read_denied(path));
+        }
     }
     Ok(file)
 }
@@ -196,13 +244,16 @@ fn open_input<'a>(
             Ok((Box::new(Cursor::new(*bytes)), sha256, bytes.len() as i64))
         }
         ArchiveInput::Path(path) => {
-            check_read_permission(path)?;
-            let file = open_file(path)?;
+            let mut file = open_server_file(path)?;
             let (file, sha256, size) = match digest {
                 ArchiveDigest::Sha256 => {
-                    let (sha256, size) = sha256_of(path, file)?;
-                    // Opened again: the hashing pass has read the first handle to its end.
-                    (open_file(path)?, sha256, size)
+                    // The same descriptor is hashed, then read from its start again.
+                    let (sha256, size) = sha256_of(path, &file)?;
+                    file.seek(SeekFrom::Start(0)).map_err(|e| LoadError::Io {
+                        what: format!("\"{path}\""),
+                        detail: e.to_string(),
+                    })?;
+                    (file, sha256, size)
                 }
                 ArchiveDigest::None => {
                     let size = file.metadata().map(|m| m.len() as i64).unwrap_or(0);
@@ -219,7 +270,7 @@ fn open_input<'a>(
 }
 
 /// The SHA-256 and size of a file, read once, streaming.
-fn sha256_of(path: &str, file: File) -> LoadResult<(String, i64)> {
+fn sha256_of(path: &str, file: &File) -> LoadResult<(String, i64)> {
     let (sha256, size) = sha256_hex(file).map_err(|e| LoadError::Io {
         what: format!("\"{path}\""),
         detail: e.to_string(),
@@ -415,7 +466,7 @@ pub fn validate_archive(input: ArchiveInput, archive_name: &str) -> LoadResult<V
         ..
     } = open_archive(&input, archive_name, ArchiveDigest::None)?;
     // A validation stages and merges like a load (then rolls back): it waits for running loads.
-    Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
+    serialise_loads()?;
     let mut ctx = new_context(problems, &meta)?;
     let archive_failed = ctx.problems.iter().any(Problem::is_error);
     ctx.problems.extend(description_problems);
@@ -456,7 +507,7 @@ pub fn load_archive(
         additional_fields: (additional_fields, description_problems),
     } = open_archive(&input, archive_name, ArchiveDigest::Sha256)?;
     // Loads are serialised; readers of the targets are never blocked.
-    Spi::run("SELECT pg_advisory_xact_lock(hashtext('sinp_import.load'))").map_err(spi_error)?;
+    serialise_loads()?;
 
     let already = Spi::get_one_with_args::<i64>(
         "SELECT (SELECT import_id FROM sinp_import.imports

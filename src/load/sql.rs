@@ -55,14 +55,6 @@ pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
     out
 }
 
-/// A text value as an SQL literal.
-pub fn literal(value: Option<&str>) -> String {
-    match value {
-        Some(v) => format!("'{}'", v.replace('\'', "''")),
-        None => "NULL".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,7 +72,6 @@ mod tests {
             render("a {x} {y} {z}", &[("x", "1"), ("y", "2")]),
             "a 1 2 {z}"
         );
-        assert_eq!(literal(Some("O'Hara")), "'O''Hara'");
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn sql_type(ty: FieldType) -> &'static str {
         FieldType::JsonObject | FieldType::JsonArray => "jsonb",
         FieldType::TextArray | FieldType::TextArray2 => "jsonb",
         FieldType::Action => "char(1)",
-        FieldType::Geometry => "geometry",
+        FieldType::Geometry => "public.geometry",
     }
 }
 
@@ -98,7 +98,7 @@ impl StagingLayout {
                     secondary: push("_area_code".into(), "text", None),
                 },
                 Role::Geometry => FieldSlots {
-                    primary: push("_geom".into(), "geometry", None),
+                    primary: push("_geom".into(), "public.geometry", None),
                     secondary: None,
                 },
                 Role::LinkRows(_) => FieldSlots {

@@ -1,0 +1,99 @@
+# Sourced by tests/e2e.sh (its check helpers, $ARCHIVES, $PSQL): the extension probed as an
+# attacker would, by a database owner who is not a superuser and by a role that may only read.
+
+echo "# objects a database owner plants are never run by a superuser's load"
+DB_PLANTED=sinp_e2e_planted
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_PLANTED WITH (FORCE)" -c "DROP ROLE IF EXISTS sinp_e2e_owner" \
+  -c "CREATE ROLE sinp_e2e_owner LOGIN" -c "CREATE DATABASE $DB_PLANTED OWNER sinp_e2e_owner"
+psql_db $DB_PLANTED -c "CREATE EXTENSION sinp_import CASCADE" -c "SELECT sinp_import.create_target_schema()" \
+  -f tests/sql/areas.sql -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_owner" >/dev/null
+# Each raises if it is ever called; the operator and functions match their operands better than
+# pg_catalog's (no implicit cast needed), so a search_path that reached public would pick them.
+psql_db $DB_PLANTED >/dev/null <<'SQL'
+SET ROLE sinp_e2e_owner;
+CREATE FUNCTION public.planted() RETURNS boolean LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'a planted object ran'; END$$;
+CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE plpgsql AS $$BEGIN PERFORM public.planted(); RETURN NULL; END$$;
+CREATE FUNCTION public.planted_eq(varchar, text) RETURNS boolean LANGUAGE sql AS $$SELECT public.planted()$$;
+CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = text, FUNCTION = public.planted_eq);
+CREATE FUNCTION public.unnest(uuid[]) RETURNS SETOF uuid LANGUAGE plpgsql AS $$BEGIN PERFORM public.planted(); END$$;
+CREATE FUNCTION public.cardinality(text[]) RETURNS integer LANGUAGE plpgsql AS $$BEGIN PERFORM public.planted(); RETURN 0; END$$;
+CREATE FUNCTION public.currval(text) RETURNS bigint LANGUAGE plpgsql AS $$BEGIN PERFORM public.planted(); RETURN 0; END$$;
+CREATE FUNCTION public.pg_has_role(name, text, text) RETURNS boolean LANGUAGE plpgsql AS $$BEGIN PERFORM public.planted(); RETURN true; END$$;
+CREATE FUNCTION public.jsonb_array_elements_text(jsonb) RETURNS SETOF text LANGUAGE plpgsql AS $$BEGIN PERFORM public.planted(); END$$;
+SQL
+PLANTED_INBOX=$ARCHIVES/planted-inbox
+rm -rf "$PLANTED_INBOX" && install -d -m 755 "$PLANTED_INBOX"
+cp "$ARCHIVES"/2020-02-13_sinp_paca_cenpaca.zip "$PLANTED_INBOX"/ && chmod 644 "$PLANTED_INBOX"/*
+# The superuser's session searches public first, and has a TEMP pg_roles of its own.
+planted_session=(-c "SET search_path = public, pg_catalog"
+  -c "CREATE TEMP TABLE pg_roles AS SELECT 'postgres'::name AS rolname, false AS rolsuper")
+psql_db $DB_PLANTED "${planted_session[@]}" \
+  -c "SELECT count(*) FROM sinp_import.validate_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip') WHERE severity = 'error'" \
+  -c "SELECT DISTINCT status FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" \
+  -c "CALL sinp_import.load_inbox('$PLANTED_INBOX')" >/tmp/sinp-e2e-planted 2>/tmp/sinp-e2e-planted.err || true
+check "a superuser validates, loads and runs load_inbox: nothing planted runs" $DB_PLANTED \
+  "SELECT '$(cat /tmp/sinp-e2e-planted /tmp/sinp-e2e-planted.err | grep -c 'planted object ran')' || ' ' || string_agg(archive_name || ' ' || status, ', ' ORDER BY import_id) FROM sinp_import.imports" \
+  "0 2020-08-26_sinp_paca_e2e.zip applied, 2020-02-13_sinp_paca_cenpaca.zip applied"
+check "validate_archive found no error" $DB_PLANTED "SELECT '$(head -1 /tmp/sinp-e2e-planted)'" "0"
+check "the loads wrote their rows and links" $DB_PLANTED \
+  "SELECT count(*) || ' ' || (SELECT count(*) > 0 FROM gn_synthese.cor_area_synthese) FROM gn_synthese.synthese" "5897 true"
+# The owner's own session: a TEMP pg_roles saying it is a superuser, a pg_has_role of public.
+owner_session="SET ROLE sinp_e2e_owner; SET search_path = pg_temp, public, pg_catalog;
+  CREATE TEMP TABLE pg_roles AS SELECT current_user AS rolname, true AS rolsuper;"
+check_error "the owner's TEMP pg_roles does not make it a superuser: inbox_files() refused, 42501" $DB_PLANTED \
+  "$owner_session SELECT * FROM sinp_import.inbox_files('/etc')" 42501
+check_error "nor may it validate a server file: 42501" $DB_PLANTED \
+  "$owner_session SELECT * FROM sinp_import.validate_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" 42501
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_PLANTED WITH (FORCE)" -c "DROP ROLE IF EXISTS sinp_e2e_owner"
+
+echo "# standard_conforming_strings = off: archive values are stored verbatim, never run"
+DB_QUOTES=sinp_e2e_quotes
+fresh_db $DB_QUOTES
+"${PSQL[@]}" -c "ALTER DATABASE $DB_QUOTES SET standard_conforming_strings = off"
+hostile_dir=$(mktemp -d) && chmod 755 "$hostile_dir"
+hostile="\\'||(SELECT 1/0)||'"
+python3 - "$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip" "$hostile_dir/2020-02-14_sinp_paca_quotes.zip" "$hostile" <<'PY'
+import sys, zipfile
+source, target, hostile = sys.argv[1:]
+with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+    for item in src.infolist():
+        data = src.read(item.filename)
+        if item.filename == "meta_archive.ini":
+            lines = [l for l in data.decode().splitlines() if not l.startswith("taxref_version")]
+            data = ("\n".join(lines) + "\ntaxref_version = " + hostile + "\n").encode()
+        out.writestr(item.filename, data)
+PY
+chmod 644 "$hostile_dir"/*.zip
+check "the load is applied, the hostile taxref_version stored as written" $DB_QUOTES \
+  "SELECT DISTINCT status FROM sinp_import.load_archive('$hostile_dir/2020-02-14_sinp_paca_quotes.zip');
+   SELECT count(DISTINCT meta_v_taxref) || ' ' || (min(meta_v_taxref) = (SELECT taxref_version FROM sinp_import.imports)) || ' ' || min(meta_v_taxref) FROM gn_synthese.synthese" \
+  "applied
+1 true $hostile"
+rm -rf "$hostile_dir"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_QUOTES WITH (FORCE)"
+
+echo "# a role that may only read cannot keep loads waiting"
+"${PSQL[@]}" -c "DROP ROLE IF EXISTS sinp_e2e_idler" -c "CREATE ROLE sinp_e2e_idler LOGIN"
+psql_db $DB_PATH -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_idler" \
+  -c "GRANT SELECT ON ALL TABLES IN SCHEMA sinp_import TO sinp_e2e_idler" >/dev/null
+# It holds the advisory key 0.2.0 serialised loads with, and every lock it may take on the lock table.
+psql_db $DB_PATH -c "SET ROLE sinp_e2e_idler" -c "BEGIN" \
+  -c "SELECT pg_advisory_lock(hashtext('sinp_import.load'))" \
+  -c "LOCK TABLE sinp_import.load_lock IN ACCESS SHARE MODE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+idler=$!
+sleep 2
+check "it may not take the loads' lock (42501)" $DB_PATH \
+  "SET ROLE sinp_e2e_idler; DO \$\$ BEGIN LOCK TABLE sinp_import.load_lock IN EXCLUSIVE MODE; RAISE EXCEPTION 'taken';
+   EXCEPTION WHEN insufficient_privilege THEN NULL; END \$\$; SELECT 'refused'" "refused"
+check "a load meanwhile does not wait for it" $DB_PATH \
+  "SET lock_timeout = '5s'; SELECT DISTINCT status FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" \
+  "already_loaded"
+kill "$idler" 2>/dev/null; wait "$idler" 2>/dev/null || true
+psql_db $DB_PATH -c "CREATE TABLE public.sinp_e2e_bytes AS SELECT pg_read_binary_file('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip') AS b" \
+  -c "GRANT SELECT ON public.sinp_e2e_bytes TO sinp_e2e_idler" >/dev/null
+check_error "a role without UPDATE on sinp_import.load_lock may not load, even bytes: 42501" $DB_PATH \
+  "SET ROLE sinp_e2e_idler; SELECT * FROM sinp_import.load_archive((SELECT b FROM public.sinp_e2e_bytes), 'x.zip')" 42501
+psql_db $DB_PATH -c "DROP TABLE public.sinp_e2e_bytes" >/dev/null
+psql_db $DB_PATH -c "REVOKE ALL ON ALL TABLES IN SCHEMA sinp_import FROM sinp_e2e_idler" \
+  -c "REVOKE ALL ON SCHEMA sinp_import FROM sinp_e2e_idler" >/dev/null
+"${PSQL[@]}" -c "DROP ROLE IF EXISTS sinp_e2e_idler"
