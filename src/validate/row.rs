@@ -34,6 +34,10 @@ pub struct HeaderPlan {
     pub demoted: Vec<bool>,
 }
 
+/// Columns a file's header may have: every format field and many extra columns, far fewer than a
+/// hostile header's million.
+pub const MAX_HEADER_COLUMNS: usize = 10_000;
+
 impl HeaderPlan {
     /// Maps the header; `target_columns` are the target table's real columns (None: trust the spec).
     pub fn new(
@@ -44,7 +48,29 @@ impl HeaderPlan {
         let mut problems = Vec::new();
         let mut field_position = vec![None; entity.fields.len()];
         let mut extras = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
+        if header.len() > MAX_HEADER_COLUMNS {
+            // A hostile header (a million columns) is refused before any per-column work.
+            problems.push(
+                Problem::error(
+                    entity.file,
+                    "TOO_MANY_COLUMNS",
+                    format!(
+                        "the header has {} columns; at most {MAX_HEADER_COLUMNS} are read",
+                        header.len()
+                    ),
+                )
+                .at_line(1),
+            );
+            let plan = HeaderPlan {
+                header: Vec::new(),
+                field_position,
+                extras,
+                demoted: vec![false; entity.fields.len()],
+            };
+            return (plan, problems);
+        }
+        // A set: finding the duplicates costs one pass, whatever the header's width.
+        let mut seen: HashSet<&str> = HashSet::with_capacity(header.len());
         for (position, name) in header.iter().enumerate() {
             let canonical = entity.canonical_name(name);
             if seen.contains(&canonical) {
@@ -59,7 +85,7 @@ impl HeaderPlan {
                 );
                 continue;
             }
-            seen.push(canonical);
+            seen.insert(canonical);
             match entity.fields.iter().position(|f| f.name == canonical) {
                 Some(i) => field_position[i] = Some(position),
                 None => extras.push((position, name.clone())),
@@ -995,6 +1021,27 @@ mod tests {
             .as_deref()
             .unwrap()
             .starts_with("SRC\t1\tNOPE"));
+    }
+
+    #[test]
+    fn a_header_wider_than_the_limit_is_refused_and_duplicates_are_found_in_one_pass() {
+        let wide: Vec<String> = (0..MAX_HEADER_COLUMNS + 1)
+            .map(|i| format!("x_{i}"))
+            .collect();
+        let (_, problems) = HeaderPlan::new(&SOURCE, &wide, None);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code, "TOO_MANY_COLUMNS");
+        assert!(HeaderPlan::has_errors(&problems));
+        // 10 000 columns of one name: 9 999 duplicates, found at once.
+        let same = vec!["x_col".to_string(); MAX_HEADER_COLUMNS];
+        let started = std::time::Instant::now();
+        let (_, problems) = HeaderPlan::new(&SOURCE, &same, None);
+        let duplicates = problems
+            .iter()
+            .filter(|p| p.code == "HEADER_SAME_COLUMN_NAME")
+            .count();
+        assert_eq!(duplicates, MAX_HEADER_COLUMNS - 1);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
