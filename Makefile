@@ -82,8 +82,8 @@ demo: install cluster $(GEN)
 psql: cluster
 	sudo -u postgres psql -d $(DEMO_DB)
 
-## test: everything (under 30 minutes from a clean clone)
-test: generator-test pg-test e2e-test
+## test: everything (under 30 minutes from a clean clone), formatting and clippy first
+test: lint generator-test pg-test e2e-test
 
 generator-test: deps
 	cargo test -q -p sinp-bench
