@@ -20,7 +20,7 @@ GEN           := target/release/sinp-gen
 DEB_PACKAGES  := postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 \
                  postgresql-$(PG_MAJOR)-cron libclang-dev clang sudo unzip
 
-.PHONY: deps install cluster demo psql test generator-test unit-test pg-test e2e-test bench bench-diff lint clean
+.PHONY: deps install cluster demo psql test core-test generator-test unit-test pg-test e2e-test bench bench-diff lint clean
 
 ## deps: Debian packages, cargo-pgrx $(PGRX_VERSION), cargo pgrx init (fast when already done)
 deps:
@@ -83,13 +83,18 @@ psql: cluster
 	sudo -u postgres psql -d $(DEMO_DB)
 
 ## test: everything (under 30 minutes from a clean clone), formatting and clippy first
-test: lint generator-test pg-test e2e-test
+test: lint core-test generator-test pg-test e2e-test
+
+## core-test: the pure-Rust core (crate sinp-core: readers, field tables, validation), no PostgreSQL
+core-test: deps
+	cargo test -q -p sinp-core
 
 generator-test: deps
 	cargo test -q -p sinp-bench
 
-## unit-test: the pure-Rust tests only, fast (cargo pgrx test runs them too)
+## unit-test: the pure-Rust tests only, fast (cargo pgrx test runs the extension's too)
 unit-test: deps
+	cargo test -q -p sinp-core
 	cargo test -q --lib -- --skip pg_
 
 ## pg-test: cargo pgrx test — the unit tests and the in-database tests, as the postgres user
@@ -117,7 +122,7 @@ bench-diff: install cluster
 ## lint: formatting and clippy, as CI expects them
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 clean:
 	cargo clean

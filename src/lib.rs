@@ -1,19 +1,16 @@
 //! sinp_import: load SINP biodiversity exchange archives into a GeoNature-compatible database.
 //!
-//! Pure-Rust modules (`archive`, `tsv`, `spec`, `validate`, `error`, `sync`) know nothing of PostgreSQL;
-//! `load` and `api` are the parts that run inside the server.
+//! The pure-Rust core (`archive`, `tsv`, `spec`, `validate`, `error`, `sync`) is the crate
+//! sinp-core (core/), which knows nothing of PostgreSQL; `load` and `api` are the parts that run
+//! inside the server.
 
 use pgrx::prelude::*;
 
+pub use sinp_core::{archive, error, spec, sync, tsv, validate};
+
 pub mod api;
-pub mod archive;
-pub mod error;
 pub mod load;
 pub mod settings;
-pub mod spec;
-pub mod sync;
-pub mod tsv;
-pub mod validate;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

@@ -763,3 +763,56 @@ fn summarise(import_id: i64, status: &str, problems: &[Problem]) {
         first.join("\n")
     );
 }
+
+#[cfg(test)]
+mod problem_codes {
+    /// Every code the code base can report is explained in docs/errors.md.
+    #[test]
+    fn every_problem_code_is_documented() {
+        let docs = include_str!("../../docs/errors.md");
+        let nomenclature_types = include_str!("../../data/nomenclatures/nomenclature_types.tsv");
+        let sources = [
+            include_str!("../../core/src/validate/mod.rs"),
+            include_str!("../../core/src/validate/row.rs"),
+            include_str!("../../core/src/validate/resolve.rs"),
+            include_str!("../../core/src/validate/geometry.rs"),
+            include_str!("../../core/src/validate/array.rs"),
+            include_str!("../../core/src/tsv/mod.rs"),
+            include_str!("../../core/src/archive/meta.rs"),
+            include_str!("../../core/src/archive/mod.rs"),
+            include_str!("../../core/src/validate/additional_fields.rs"),
+            include_str!("mod.rs"),
+            include_str!("entity.rs"),
+            include_str!("differential.rs"),
+            include_str!("../../core/src/spec/mod.rs"),
+        ];
+        let mut codes = std::collections::BTreeSet::new();
+        for source in sources {
+            // Codes are string literals of capitals and underscores: "INVALID_UUID" (tests aside).
+            let code = source.split("#[cfg(test)]").next().unwrap();
+            for (i, literal) in code.split('"').enumerate() {
+                let is_code = i % 2 == 1
+                    && literal.len() >= 8
+                    && literal.contains('_')
+                    && literal.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                let is_nomenclature_type = nomenclature_types
+                    .lines()
+                    .any(|l| l.split('\t').nth(1) == Some(literal));
+                if is_code && !is_nomenclature_type {
+                    codes.insert(literal.to_string());
+                }
+            }
+        }
+        for line in include_str!("../../sql/merge.sql").lines() {
+            if let Some(check) = line.strip_prefix("-- name: check ") {
+                codes.insert(check.split_whitespace().nth(1).unwrap().to_string());
+            }
+        }
+        assert!(codes.len() > 40, "{codes:?}");
+        let missing: Vec<_> = codes
+            .iter()
+            .filter(|c| !docs.contains(&format!("`{c}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in docs/errors.md: {missing:?}");
+    }
+}

@@ -129,7 +129,7 @@ impl<'a> TarArchive<'a> {
 }
 
 /// A tar.bz2 or tar.gz of the given members (for the tests).
-#[cfg(any(test, feature = "pg_test"))]
+#[cfg(any(test, feature = "testing"))]
 pub mod tests {
     use super::*;
     use std::io::Write;
