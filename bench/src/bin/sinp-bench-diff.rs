@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! sinp-bench-diff [--rows "100000 1000000"] [--repeat 3] [--dir /var/tmp/sinp_bench_diff]
-//!                 [--updates 10000] [--deletes 1000] [--inserts 1000] [--keep no]
+//!                 [--updates 10000] [--deletes 1000] [--inserts 1000] [--keep no] [--template DB]
 //!                 [--host /var/run/postgresql] [--port 5432] [--user postgres]
 //! ```
 //!
@@ -30,7 +30,10 @@
 //! Run it as the postgres OS user. Databases named `sinp_benchdiff_*` are dropped at start and
 //! end; the archives in `--dir` are removed at the end. With `--keep yes`, the template, the
 //! loaded bases (`sinp_benchdiff_base_<rows>`) and the archives stay, for profiling a load by
-//! hand. `PGOPTIONS` is passed to every connection.
+//! hand. `--template DB` copies an existing database as the template instead of building one (the
+//! extension, the target schema and the areas already there): a build whose SQL script is no longer
+//! the installed one can still be measured, its library named by PGOPTIONS' dynamic_library_path.
+//! `PGOPTIONS` is passed to every connection.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -50,7 +53,7 @@ use driver::*;
 
 const USAGE: &str = "usage:
   sinp-bench-diff [--rows \"100000 1000000\"] [--repeat 3] [--dir /var/tmp/sinp_bench_diff]
-                  [--updates 10000] [--deletes 1000] [--inserts 1000] [--keep no]
+                  [--updates 10000] [--deletes 1000] [--inserts 1000] [--keep no] [--template DB]
                   [--host /var/run/postgresql] [--port 5432] [--user postgres]
 
 Run as the postgres OS user, on the database server's machine. PGOPTIONS, if set, is passed
@@ -79,6 +82,8 @@ struct Options {
     diff: DiffOptions,
     /// Leave the template, the loaded bases and the archives at the end.
     keep: bool,
+    /// A database to copy as the template instead of building one.
+    template: Option<String>,
     server: Server,
 }
 
@@ -89,6 +94,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
         dir: PathBuf::from("/var/tmp/sinp_bench_diff"),
         diff: DiffOptions::default(),
         keep: false,
+        template: None,
         server: Server {
             host: "/var/run/postgresql".to_string(),
             port: 5432,
@@ -117,6 +123,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
             "--updates" => options.diff.updates = parse_count(flag, value)?,
             "--deletes" => options.diff.deletes = parse_count(flag, value)?,
             "--inserts" => options.diff.inserts = parse_count(flag, value)?,
+            "--template" => options.template = Some(value.to_string()),
             "--keep" => {
                 options.keep = match value {
                     "yes" | "true" => true,
@@ -191,13 +198,36 @@ fn write_archives(options: &Options, rows: usize) -> Result<Archives> {
     Ok(Archives { base, diff })
 }
 
-/// `sinp_benchdiff_template`: the extension, the target schema and the areas of `make bench`.
-fn build_template(server: &Server, admin: &mut Client) -> Result<(Machine, i64)> {
-    drop_database(admin, TEMPLATE_DB)?;
-    admin.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB}"))?;
-    let mut client = install_extension(server, TEMPLATE_DB)?;
-    client.batch_execute(AREAS_SQL)?;
-    client.batch_execute("ANALYZE ref_geo.l_areas")?;
+/// `sinp_benchdiff_template`: the extension, the target schema and the areas of `make bench`
+/// (or a copy of `from`, which has them).
+fn build_template(
+    server: &Server,
+    admin: &mut Client,
+    from: Option<&str>,
+) -> Result<(Machine, i64)> {
+    let mut client = match from {
+        Some(from) => {
+            if from.starts_with(DB_PREFIX) {
+                return Err(format!(
+                    "--template {from}: the driver drops the {DB_PREFIX}* databases; rename it"
+                )
+                .into());
+            }
+            copy_database(admin, from, TEMPLATE_DB)?;
+            let mut client = server.connect(TEMPLATE_DB)?;
+            // idempotent (it creates what is missing); loads the library, for describe_machine
+            client.batch_execute("SELECT sinp_import.create_target_schema()")?;
+            client
+        }
+        None => {
+            drop_database(admin, TEMPLATE_DB)?;
+            admin.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB}"))?;
+            let mut client = install_extension(server, TEMPLATE_DB)?;
+            client.batch_execute(AREAS_SQL)?;
+            client.batch_execute("ANALYZE ref_geo.l_areas")?;
+            client
+        }
+    };
     let areas: i64 = client
         .query_one("SELECT count(*) FROM ref_geo.l_areas WHERE enable", &[])?
         .get(0);
@@ -542,6 +572,9 @@ fn print_header(machine: &Machine, areas: i64, options: &Options) {
         options.diff.rows()
     );
     println!("target:     {areas} enabled areas (DEP, COM 5 km, M10, M1 grids)");
+    if let Some(from) = &options.template {
+        println!("template:   a copy of the database {from}");
+    }
     println!("repeat:     {} (medians reported)", options.repeat);
     println!();
 }
@@ -643,7 +676,7 @@ fn summary_lines(results: &[SizeResult], diff_rows: usize) -> Vec<String> {
 fn run(options: &Options, admin: &mut Client) -> Result<()> {
     prepare_dir(&options.dir)?;
     drop_databases_named(admin, DB_PREFIX)?;
-    let (machine, areas) = build_template(&options.server, admin)?;
+    let (machine, areas) = build_template(&options.server, admin, options.template.as_deref())?;
     print_header(&machine, areas, options);
     let replaced = || machine.library.as_ref().is_some_and(Library::replaced);
     let diff_rows = options.diff.rows();
