@@ -15,6 +15,7 @@ pub static MAX_MEMBERS: GucSetting<i32> = GucSetting::<i32>::new(64);
 pub static MAX_MEMBER_MB: GucSetting<i32> = GucSetting::<i32>::new(16 * 1024);
 pub static MAX_TOTAL_MB: GucSetting<i32> = GucSetting::<i32>::new(32 * 1024);
 pub static MAX_COMPRESSION_RATIO: GucSetting<i32> = GucSetting::<i32>::new(200);
+pub static MAX_RECORD_MB: GucSetting<i32> = GucSetting::<i32>::new(16);
 
 /// Rows written per statement (observations, their links): bounds the memory of a load.
 pub static BATCH_ROWS: GucSetting<i32> = GucSetting::<i32>::new(50_000);
@@ -51,6 +52,16 @@ pub fn register() {
         100_000,
         GucContext::Suset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"sinp_import.max_record_size",
+        c"Longest record (line) of an archive's file.",
+        c"A longer record is a RECORD_TOO_LONG problem and the rest of its file is not read: a record is held in memory while it is read.",
+        &MAX_RECORD_MB,
+        1,
+        1024,
+        GucContext::Suset,
+        GucFlags::UNIT_MB,
     );
     GucRegistry::define_int_guc(
         c"sinp_import.max_member_size",
@@ -111,6 +122,11 @@ pub fn archive_limits() -> crate::archive::Limits {
         max_total_bytes: mb(MAX_TOTAL_MB.get()),
         max_ratio: MAX_COMPRESSION_RATIO.get().max(1) as u64,
     }
+}
+
+/// The longest record a file may have, in bytes.
+pub fn max_record_bytes() -> u64 {
+    MAX_RECORD_MB.get().max(1) as u64 * 1024 * 1024
 }
 
 pub fn local_srid() -> i32 {

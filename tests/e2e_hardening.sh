@@ -97,3 +97,68 @@ psql_db $DB_PATH -c "DROP TABLE public.sinp_e2e_bytes" >/dev/null
 psql_db $DB_PATH -c "REVOKE ALL ON ALL TABLES IN SCHEMA sinp_import FROM sinp_e2e_idler" \
   -c "REVOKE ALL ON SCHEMA sinp_import FROM sinp_e2e_idler" >/dev/null
 "${PSQL[@]}" -c "DROP ROLE IF EXISTS sinp_e2e_idler"
+
+echo "# hostile archives: refused in bounded memory and time"
+DB_HOSTILE=sinp_e2e_hostile
+fresh_db $DB_HOSTILE
+HOSTILE=$ARCHIVES/hostile
+rm -rf "$HOSTILE" && install -d -m 755 "$HOSTILE"
+python3 - "$HOSTILE" <<'PY'
+import io, sys, tarfile, zipfile
+out = sys.argv[1]
+ini = b"format_version = 1.0\nexport_date = 2020-08-26 10:15\n"
+# A .tar.gz of a few hundred kB whose GNU long-name entry claims a 256 MB member name.
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+    for name, data in [("a" * (256 << 20), b"x"), ("meta_archive.ini", ini)]:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+import gzip
+with open(f"{out}/2020-08-26_sinp_paca_longname.tar.gz", "wb") as f:
+    f.write(gzip.compress(raw.getvalue(), compresslevel=6))
+# A synthese.csv whose second line is 200 MB without a tab or a line break.
+with zipfile.ZipFile(f"{out}/2020-08-26_sinp_paca_longline.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("meta_archive.ini", ini)
+    header = b"unique_id_sinp\tcode_source\tcode_dataset\tnom_cite\tcd_nom\tdate_min\tdate_max\tgeom\tmeta_last_action\n"
+    z.writestr("synthese.csv", header + b"x" * (200 << 20) + b"\n")
+# A header of 1 000 000 columns, and one of 1 000 000 times the same name.
+with zipfile.ZipFile(f"{out}/2020-08-26_sinp_paca_wide.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("meta_archive.ini", ini)
+    z.writestr("synthese.csv", "\t".join(f"x_{i}" for i in range(1_000_000)) + "\n")
+    z.writestr("source.csv", "\t".join(["name"] * 1_000_000) + "\n")
+PY
+mkfifo "$HOSTILE/2020-08-26_sinp_paca_fifo.zip"
+chmod 644 "$HOSTILE"/*
+ls -l "$HOSTILE" | sed 's/^/       /'
+# The backend's peak resident memory (MB) after the statement, in the same session.
+peak="SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmHWM:\s+(\d+)'))[1]::bigint / 1024 < 300"
+check "a 256 MB GNU long name in a small .tar.gz: refused (54000) before it is read, peak memory under 300 MB" $DB_HOSTILE \
+  "DO \$\$ BEGIN PERFORM * FROM sinp_import.load_archive('$HOSTILE/2020-08-26_sinp_paca_longname.tar.gz');
+   EXCEPTION WHEN program_limit_exceeded THEN RAISE NOTICE 'refused'; END \$\$; $peak" "t"
+check "a 200 MB line: RECORD_TOO_LONG, rejected, peak memory under 300 MB, the journal row bounded" $DB_HOSTILE \
+  "SET sinp_import.max_compression_ratio = 1000000;
+   SELECT DISTINCT status FROM sinp_import.load_archive('$HOSTILE/2020-08-26_sinp_paca_longline.zip');
+   SELECT string_agg(code || ' ' || line || ' ' || (length(raw_record) < 1000), ', ') FROM sinp_import.import_errors WHERE code = 'RECORD_TOO_LONG';
+   $peak" "rejected
+RECORD_TOO_LONG 2 true
+t"
+started=$(date +%s%N)
+check "headers of 1 000 000 columns: TOO_MANY_COLUMNS at once, within statement_timeout = 5s" $DB_HOSTILE \
+  "SET statement_timeout = '5s'; SET sinp_import.max_compression_ratio = 1000000;
+   SELECT string_agg(DISTINCT file || ' ' || code, ', ') FROM sinp_import.validate_archive('$HOSTILE/2020-08-26_sinp_paca_wide.zip') WHERE severity = 'error'" \
+  "source.csv TOO_MANY_COLUMNS, synthese.csv TOO_MANY_COLUMNS"
+echo "       ($(( ($(date +%s%N) - started) / 1000000 )) ms)"
+started=$(date +%s%N)
+check_error "a FIFO: refused at once (22023), never waited on" $DB_HOSTILE \
+  "SET statement_timeout = '10s'; SELECT * FROM sinp_import.load_archive('$HOSTILE/2020-08-26_sinp_paca_fifo.zip')" 22023
+elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
+check "  ... in under 3 s ($elapsed ms)" $DB_HOSTILE "SELECT $elapsed < 3000" "t"
+started=$(date +%s%N)
+timeout_output=$(psql_db $DB_HOSTILE -c "\\set VERBOSITY verbose" -c "SET statement_timeout = '1s'" \
+  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-28_sinp_paca_big.zip')" 2>&1) && true
+elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
+check "statement_timeout = 1s stops a load of 40 000 observations (57014) within 3 s ($elapsed ms), nothing kept" $DB_HOSTILE \
+  "SELECT $(grep -c 'ERROR:  57014' <<<"$timeout_output") || ' ' || ($elapsed < 3000) || ' ' || (SELECT count(*) FROM gn_synthese.synthese)" "1 true 0"
+rm -rf "$HOSTILE"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_HOSTILE WITH (FORCE)"

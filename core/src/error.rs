@@ -74,12 +74,12 @@ impl Problem {
     }
 
     pub fn with_value(mut self, value: &str) -> Problem {
-        self.value = Some(value.to_string());
+        self.value = Some(bounded(value));
         self
     }
 
     pub fn with_raw_record(mut self, raw: impl Into<String>) -> Problem {
-        self.raw_record = Some(raw.into());
+        self.raw_record = Some(bounded(&raw.into()));
         self
     }
 
@@ -103,6 +103,29 @@ impl fmt::Display for Problem {
         }
         Ok(())
     }
+}
+
+/// The most of a value or raw record a journal row keeps.
+pub const MAX_JOURNALED_BYTES: usize = 64 * 1024;
+
+/// `text` when it fits a journal row; otherwise its first `MAX_JOURNALED_BYTES` (cut at a character
+/// boundary) and a note of its whole length and SHA-256, by which the record can be found in the
+/// file: a hostile record of hundreds of megabytes is not stored whole.
+pub fn bounded(text: &str) -> String {
+    if text.len() <= MAX_JOURNALED_BYTES {
+        return text.to_string();
+    }
+    let mut end = MAX_JOURNALED_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    use sha2::Digest;
+    let digest = crate::archive::hex(&sha2::Sha256::digest(text.as_bytes()));
+    format!(
+        "{}… [truncated: {} bytes in all, SHA-256 {digest}]",
+        &text[..end],
+        text.len()
+    )
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
@@ -385,6 +408,21 @@ pub type LoadResult<T> = Result<T, LoadError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn journaled_values_and_records_are_bounded_with_their_length_and_digest() {
+        let short = Problem::error("f", "X_Y_ZZZZ", "m").with_value("abc");
+        assert_eq!(short.value.as_deref(), Some("abc"));
+        let huge = "é".repeat(100_000); // 200 000 bytes
+        let p = Problem::error("f", "X_Y_ZZZZ", "m").with_raw_record(huge.clone());
+        let raw = p.raw_record.unwrap();
+        assert!(raw.len() < MAX_JOURNALED_BYTES + 200, "{}", raw.len());
+        assert!(raw.starts_with("éé"));
+        assert!(raw.ends_with(&format!(
+            "[truncated: 200000 bytes in all, SHA-256 {}]",
+            crate::archive::sha256_hex(huge.as_bytes()).unwrap().0
+        )));
+    }
 
     #[test]
     fn problem_display_names_file_line_column_and_code() {

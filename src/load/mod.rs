@@ -269,9 +269,20 @@ fn open_input<'a>(
     }
 }
 
+/// A reader on the backend's own thread that lets a cancel or statement_timeout through between
+/// its reads (the hashing pass of a large archive takes a while).
+struct Interruptible<R>(R);
+
+impl<R: std::io::Read> std::io::Read for Interruptible<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        pgrx::check_for_interrupts!();
+        self.0.read(buf)
+    }
+}
+
 /// The SHA-256 and size of a file, read once, streaming.
 fn sha256_of(path: &str, file: &File) -> LoadResult<(String, i64)> {
-    let (sha256, size) = sha256_hex(file).map_err(|e| LoadError::Io {
+    let (sha256, size) = sha256_hex(Interruptible(file)).map_err(|e| LoadError::Io {
         what: format!("\"{path}\""),
         detail: e.to_string(),
     })?;
@@ -722,11 +733,17 @@ fn attach_raw_records(
     let Some(member) = archive.open_member(file)? else {
         return Ok(());
     };
-    let Ok(mut tsv) = crate::tsv::TsvReader::new(file, member) else {
+    let Ok(mut tsv) = crate::tsv::TsvReader::with_max_record_bytes(
+        file,
+        member,
+        crate::settings::max_record_bytes(),
+    ) else {
         return Ok(());
     };
     let mut raw = std::collections::HashMap::new();
     while let Ok(true) = tsv.next_record() {
+        // One more pass over a file that may be large: a cancel must not wait for its end.
+        pgrx::check_for_interrupts!();
         if wanted.binary_search(&tsv.line()).is_ok() {
             raw.insert(tsv.line(), tsv.raw_record());
             if raw.len() == wanted.len() {
@@ -739,7 +756,7 @@ fn attach_raw_records(
         .filter(|p| p.file == file && p.raw_record.is_none())
     {
         if let Some(text) = p.line.and_then(|l| raw.get(&l)) {
-            p.raw_record = Some(text.clone());
+            p.raw_record = Some(crate::error::bounded(text));
         }
     }
     Ok(())

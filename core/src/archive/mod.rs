@@ -579,6 +579,66 @@ mod tests {
         }
     }
 
+    /// A tar.gz of raw entries: (entry type, name in the header, data).
+    fn raw_tar_gz(entries: &[(tar::EntryType, &str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut tar = tar::Builder::new(Vec::new());
+        for (kind, name, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(*kind);
+            header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append(&header, *data).unwrap();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar.into_inner().unwrap()).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn long_names_and_pax_paths_are_read_and_a_hostile_long_name_is_refused_unread() {
+        use tar::EntryType;
+        let long = format!("export/{}.txt", "d".repeat(150));
+        let pax = format!("{} path=export/meta_archive.ini\n", 32);
+        assert_eq!(pax.len(), 32);
+        let bytes = raw_tar_gz(&[
+            (EntryType::GNULongName, "././@LongLink", long.as_bytes()),
+            (EntryType::Regular, "truncated-name", b"a\tb\n"),
+            (EntryType::XHeader, "PaxHeader", pax.as_bytes()),
+            (EntryType::Regular, "short", b"format_version = 1.0\n"),
+        ]);
+        let mut a =
+            Archive::open("x.tar.gz", Box::new(Cursor::new(bytes)), Limits::default()).unwrap();
+        assert_eq!(
+            a.member_names().collect::<Vec<_>>(),
+            [&long["export/".len()..], "meta_archive.ini"]
+        );
+        assert_eq!(
+            a.read_member_text("meta_archive.ini").unwrap().unwrap(),
+            "format_version = 1.0\n"
+        );
+        // A long name of 16 MB (a few kB compressed): refused from its size, before it is read.
+        let hostile = vec![b'a'; 16 << 20];
+        let bytes = raw_tar_gz(&[
+            (EntryType::GNULongName, "././@LongLink", &hostile),
+            (EntryType::Regular, "x", b"y"),
+        ]);
+        assert!(bytes.len() < 200_000, "{}", bytes.len());
+        let err = Archive::open("x.tar.gz", Box::new(Cursor::new(bytes)), Limits::default())
+            .err()
+            .unwrap();
+        assert_eq!(err.sqlstate().code(), "54000");
+        assert!(
+            err.detail()
+                .unwrap()
+                .contains("member name of 16777216 bytes"),
+            "{:?}",
+            err.detail()
+        );
+    }
+
     #[test]
     fn containers_are_told_apart_by_magic_bytes() {
         assert_eq!(detect_container(b"PK\x03\x04rest"), Container::Zip);

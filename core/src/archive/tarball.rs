@@ -11,6 +11,11 @@ use super::{check_member, Limits, ReadSeek, SYNTHESE_FILE};
 
 const MEMORY_PER_MEMBER: u64 = 64 << 20;
 const MEMORY_IN_ALL: u64 = 256 << 20;
+/// The longest member name a GNU long-name entry may carry (PATH_MAX), and the largest pax
+/// header: read by the loader itself, size checked before a byte is read, where the tar crate
+/// would read a long name of any size into memory (a 255 kB .tar.gz held a 256 MB one).
+const MAX_LONG_NAME: u64 = 4096;
+const MAX_PAX_HEADER: u64 = 64 << 10;
 use crate::error::{LoadError, LoadResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,13 +71,57 @@ impl<'a> TarArchive<'a> {
         let mut in_memory = 0u64;
         {
             let mut tar = tar::Archive::new(decompressor(compression, &mut input));
-            for entry in tar.entries().map_err(|e| unreadable(name, e))? {
+            // Raw entries: GNU long names and pax headers come as entries of their own.
+            let entries = tar.entries().map_err(|e| unreadable(name, e))?.raw(true);
+            let mut long_name: Option<String> = None;
+            for entry in entries {
                 let mut entry = entry.map_err(|e| unreadable(name, e))?;
-                if !entry.header().entry_type().is_file() {
+                let kind = entry.header().entry_type();
+                if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
+                    let limit = if kind.is_gnu_longname() {
+                        MAX_LONG_NAME
+                    } else {
+                        MAX_PAX_HEADER
+                    };
+                    if entry.size() > limit {
+                        return Err(LoadError::LimitExceeded {
+                            what: format!(
+                                "a {} of {} bytes (at most {limit} are read)",
+                                if kind.is_gnu_longname() {
+                                    "member name"
+                                } else {
+                                    "pax header"
+                                },
+                                entry.size()
+                            ),
+                            setting: "the tar format's own limits (PATH_MAX)",
+                        });
+                    }
+                    let mut bytes = Vec::new();
+                    entry
+                        .read_to_end(&mut bytes)
+                        .map_err(|e| unreadable(name, e))?;
+                    long_name = if kind.is_gnu_longname() {
+                        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+                        Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
+                    } else {
+                        pax_path(&bytes).or(long_name)
+                    };
                     continue;
                 }
-                let path = entry.path().map_err(|e| unreadable(name, e))?;
-                let member = path.to_string_lossy().trim_start_matches("./").to_string();
+                if !kind.is_file() {
+                    long_name = None;
+                    continue;
+                }
+                let path = match long_name.take() {
+                    Some(path) => path,
+                    None => entry
+                        .path()
+                        .map_err(|e| unreadable(name, e))?
+                        .to_string_lossy()
+                        .into_owned(),
+                };
+                let member = path.trim_start_matches("./").to_string();
                 let size = entry.size();
                 check_member(&member, size, compressed_size, limits)?;
                 total = total.saturating_add(size);
@@ -126,6 +175,26 @@ impl<'a> TarArchive<'a> {
         std::io::copy(&mut stream.by_ref().take(offset), &mut std::io::sink())?;
         Ok(Box::new(stream.take(size)))
     }
+}
+
+/// The `path` of a pax extended header (`<length> path=<value>\n` records), if it has one.
+fn pax_path(bytes: &[u8]) -> Option<String> {
+    let mut rest = bytes;
+    let mut path = None;
+    while !rest.is_empty() {
+        let space = rest.iter().position(|&b| b == b' ')?;
+        let length: usize = std::str::from_utf8(&rest[..space]).ok()?.parse().ok()?;
+        if length <= space || length > rest.len() {
+            return path;
+        }
+        let record = &rest[space + 1..length];
+        if let Some(value) = record.strip_prefix(b"path=") {
+            let value = value.strip_suffix(b"\n").unwrap_or(value);
+            path = Some(String::from_utf8_lossy(value).into_owned());
+        }
+        rest = &rest[length..];
+    }
+    path
 }
 
 /// A tar.bz2 or tar.gz of the given members (for the tests).

@@ -14,6 +14,11 @@ use std::sync::{Arc, Mutex};
 use crate::error::Problem;
 use crate::sync::locked;
 
+/// The longest record read by default (sinp_import.max_record_size): one record is held in memory
+/// twice (the csv crate's buffer and its exact bytes), so this bounds a file's memory whatever its
+/// lines hold.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 16 << 20;
+
 /// The bytes read from the input that the current record may still need.
 #[derive(Default)]
 struct RawLog {
@@ -22,6 +27,11 @@ struct RawLog {
     bytes: Vec<u8>,
     /// The input has reported its end.
     eof: bool,
+    /// Where the last complete record ended: what was read since belongs to the next one.
+    record_end: u64,
+    max_record_bytes: u64,
+    /// The input was cut short because a record grew past `max_record_bytes`.
+    too_long: bool,
 }
 
 impl RawLog {
@@ -49,6 +59,16 @@ struct Recording<R> {
 
 impl<R: Read> Read for Recording<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        {
+            let mut log = locked(&self.log);
+            let read = log.start + log.bytes.len() as u64;
+            if read.saturating_sub(log.record_end) > log.max_record_bytes {
+                // The record (or a line without end) is longer than allowed: the input ends
+                // here, before it costs more memory.
+                log.too_long = true;
+                return Err(std::io::Error::other("record too long"));
+            }
+        }
         let n = self.inner.read(buf)?;
         let mut log = locked(&self.log);
         log.bytes.extend_from_slice(&buf[..n]);
@@ -76,7 +96,20 @@ pub struct TsvReader<R: Read> {
 impl<R: Read> TsvReader<R> {
     /// Opens the member and reads its header line.
     pub fn new(file: &str, input: R) -> Result<TsvReader<R>, Problem> {
-        let log = Arc::new(Mutex::new(RawLog::default()));
+        Self::with_max_record_bytes(file, input, DEFAULT_MAX_RECORD_BYTES)
+    }
+
+    /// Opens the member and reads its header line; a record longer than `max_record_bytes`
+    /// (RECORD_TOO_LONG) ends the file.
+    pub fn with_max_record_bytes(
+        file: &str,
+        input: R,
+        max_record_bytes: u64,
+    ) -> Result<TsvReader<R>, Problem> {
+        let log = Arc::new(Mutex::new(RawLog {
+            max_record_bytes,
+            ..RawLog::default()
+        }));
         let reader = csv::ReaderBuilder::new()
             .delimiter(b'\t')
             .quote(b'"')
@@ -136,7 +169,11 @@ impl<R: Read> TsvReader<R> {
 
     /// Advances to the next record; false at the end of the file. Blank lines are skipped.
     pub fn next_record(&mut self) -> Result<bool, Problem> {
-        locked(&self.log).release_before(self.record_end);
+        {
+            let mut log = locked(&self.log);
+            log.release_before(self.record_end);
+            log.record_end = self.record_end;
+        }
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => Ok(false),
             Ok(true) => {
@@ -177,6 +214,22 @@ impl<R: Read> TsvReader<R> {
                     .with_raw_record(self.raw_record()));
                 }
                 Ok(true)
+            }
+            Err(_) if locked(&self.log).too_long => {
+                let log = locked(&self.log);
+                let (max, line) = (log.max_record_bytes, self.line_at_end);
+                let start = log.slice(self.record_end, self.record_end + 200);
+                let beginning = String::from_utf8_lossy(start).replace('\0', "\u{FFFD}");
+                drop(log);
+                Err(Problem::error(
+                    &self.file,
+                    "RECORD_TOO_LONG",
+                    format!(
+                        "a record longer than {max} bytes (sinp_import.max_record_size): the rest of the file is not read"
+                    ),
+                )
+                .at_line(line)
+                .with_raw_record(format!("{beginning}…")))
             }
             Err(e) => Err(Problem::error(
                 &self.file,
@@ -298,6 +351,34 @@ pub fn decode_escapes(text: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_record_longer_than_the_limit_ends_the_file_with_bounded_memory() {
+        use super::*;
+        // A 64 MB line without a tab or line break, read with a 1 MB limit.
+        let mut text = b"name\tdesc\nSRC\tfirst\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 64 << 20));
+        text.extend_from_slice(b"\nSRC2\tafter\n");
+        let mut tsv =
+            TsvReader::with_max_record_bytes("source.csv", text.as_slice(), 1 << 20).unwrap();
+        assert!(tsv.next_record().unwrap());
+        assert_eq!(tsv.raw_record(), "SRC\tfirst");
+        let problem = tsv.next_record().unwrap_err();
+        assert_eq!(problem.code, "RECORD_TOO_LONG");
+        assert_eq!(problem.line, Some(3));
+        assert!(problem.raw_record.as_deref().unwrap().len() < 300);
+        // What was read of the line stays near the limit.
+        assert!(locked(&tsv.log).bytes.len() < 2 << 20);
+        // A long record under the limit is read.
+        let mut ok = b"name\tdesc\n".to_vec();
+        ok.extend(std::iter::repeat_n(b'y', 500_000));
+        ok.extend_from_slice(b"\tz\n");
+        let mut tsv =
+            TsvReader::with_max_record_bytes("source.csv", ok.as_slice(), 1 << 20).unwrap();
+        assert!(tsv.next_record().unwrap());
+        assert_eq!(tsv.raw_field(0).len(), 500_000);
+        assert!(!tsv.next_record().unwrap());
+    }
+
     use super::*;
 
     fn read_all(input: &str) -> Vec<(u64, Vec<Option<String>>, String)> {

@@ -298,7 +298,7 @@ impl<'a> RowConverter<'a> {
         let action = self.convert_fields(record, problems);
         let valid = !problems[first_problem..].iter().any(Problem::is_error);
         if problems.len() > first_problem {
-            let raw = record.raw_record();
+            let raw = crate::error::bounded(&record.raw_record());
             for p in &mut problems[first_problem..] {
                 p.raw_record = Some(raw.clone());
             }
