@@ -6,14 +6,17 @@
 -- Values are never placeholders: the source of the synthese takes the archive's taxref_version
 -- as the parameter $1.
 -- Every staging table has _line (the record's line in the file) and _action (I, U or D).
--- pg_temp.sinp_written lists the target rows this load inserted or updated, for the post-work.
+-- pg_temp.sinp_written lists the target rows this load inserted or updated, for the post-work;
+-- relink says whether the links computed from the row (the areas of an observation) must be made
+-- again: an inserted row, or an updated one whose geometry changed.
 
 -- name: written
 -- Indexed: the post-work reads it by batches of ids. Created once per session, silently.
 DO $$
 BEGIN
     IF to_regclass('pg_temp.sinp_written') IS NULL THEN
-        CREATE TEMP TABLE sinp_written (entity text NOT NULL, id integer NOT NULL, inserted boolean NOT NULL);
+        CREATE TEMP TABLE sinp_written (entity text NOT NULL, id integer NOT NULL, inserted boolean NOT NULL,
+                                        relink boolean NOT NULL DEFAULT true);
         CREATE INDEX sinp_written_entity_id ON sinp_written (entity, id);
     END IF;
 END
@@ -125,7 +128,7 @@ WITH updated AS (
        AND s._exists
        AND t.{key} = s.{key}
        AND ({newer})
- RETURNING t.{id} AS id
+ RETURNING t.{id} AS id, {relink} AS relink
 ), inserted AS (
     INSERT INTO {table} ({insert_columns})
     SELECT {insert_values}
@@ -134,10 +137,24 @@ WITH updated AS (
        AND NOT s._exists
  RETURNING {id} AS id
 )
-INSERT INTO sinp_written (entity, id, inserted)
-SELECT '{entity}', id, false FROM updated
+INSERT INTO sinp_written (entity, id, inserted, relink)
+SELECT '{entity}', id, false, relink FROM updated
 UNION ALL
-SELECT '{entity}', id, true FROM inserted;
+SELECT '{entity}', id, true, true FROM inserted;
+
+-- name: classify synthese
+-- As "classify", and an observation's stored geometry kept beside its row of the archive: an
+-- update that leaves it as it was keeps its area links (most rows of a nightly differential).
+ALTER TABLE {stage} ADD COLUMN IF NOT EXISTS _stored_geom public.geometry;
+UPDATE {stage} AS s
+   SET _exists = true, _stored_geom = t.the_geom_local
+  FROM gn_synthese.synthese AS t
+ WHERE t.unique_id_sinp = s.unique_id_sinp;
+
+-- name: relink synthese
+-- For the upsert's RETURNING: the updated observation's areas are computed again only when its
+-- local geometry changed (exact equality: the same coordinates in the same order).
+coalesce(NOT (t.the_geom_local OPERATOR(public.=) s._stored_geom), true)
 
 -- name: delete
 -- D rows, applied after every I and U row, entities in reverse order.
@@ -425,9 +442,11 @@ SELECT DISTINCT t.id_dataset, (item->>'id_role')::int, (item->>'id_nomenclature_
 -- name: post synthese observers
 -- Every [uuid] of observers that names a user links the observation to that user. The links of
 -- updated observations are replaced (a delete queues no foreign-key checks: one statement).
+-- The ids as an array: the link table is read by its key, not scanned whole (a hash join the
+-- planner chose read all its rows for the 10 000 of a nightly differential).
 DELETE FROM gn_synthese.cor_observer_synthese AS c
- USING sinp_written AS w
- WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id;
+ WHERE c.id_synthese = ANY (ARRAY(SELECT w.id FROM sinp_written AS w
+                                   WHERE w.entity = 'synthese' AND NOT w.inserted));
 
 -- name: post synthese observer links
 -- By batches of the staging table's pages (a TID range each), read in their physical
@@ -454,9 +473,10 @@ SELECT DISTINCT t.id_synthese, r.id_role
 -- The work of tri_insert_cor_area_synthese / tri_update_cor_area_synthese, done once: every
 -- enabled area the local geometry intersects (for shapes other than points: not only touches).
 -- The links of updated observations are replaced (one statement: a delete queues no checks).
+-- Only for updated observations whose geometry changed; the ids as an array (the key is read).
 DELETE FROM gn_synthese.cor_area_synthese AS c
- USING sinp_written AS w
- WHERE w.entity = 'synthese' AND NOT w.inserted AND c.id_synthese = w.id;
+ WHERE c.id_synthese = ANY (ARRAY(SELECT w.id FROM sinp_written AS w
+                                   WHERE w.entity = 'synthese' AND NOT w.inserted AND w.relink));
 
 -- name: post synthese area links
 -- By batches of written ids ({batch}), so that the queue of foreign-key checks stays small; each
@@ -473,7 +493,7 @@ SELECT o.id_synthese, a.id_area
                SELECT t.id_synthese, t.the_geom_local FROM gn_synthese.synthese AS t
                 WHERE t.id_synthese = w.id AND t.the_geom_local IS NOT NULL OFFSET 0
                ) AS t
-         WHERE w.entity = 'synthese' AND {batch}
+         WHERE w.entity = 'synthese' AND w.relink AND {batch}
          GROUP BY t.the_geom_local) AS g
  CROSS JOIN LATERAL (
        SELECT a.id_area

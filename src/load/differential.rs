@@ -26,7 +26,9 @@ pub fn classify(entity: &Entity) -> LoadResult<()> {
     for (_, body) in statements_for("prepare", entity.name) {
         Spi::run(&render(body, &vars)).map_err(spi_error)?;
     }
-    let classify = statement("classify").expect("sql/merge.sql has classify");
+    let classify = statement(&format!("classify {}", entity.name))
+        .or_else(|| statement("classify"))
+        .expect("sql/merge.sql has classify");
     Spi::run(&render(classify, &vars)).map_err(spi_error)
 }
 

@@ -74,17 +74,26 @@ struct Chunks {
 impl RowSource for Chunks {
     fn fill(&mut self, out: &mut Vec<u8>) -> bool {
         // A closed channel is the end of the rows (or a failed thread, reported by its join).
-        match self.receiver.recv() {
-            Ok(chunk) if out.is_empty() => {
-                *out = chunk;
-                true
+        // Waiting for the reading thread, the backend still answers a cancel or a
+        // statement_timeout: the ERROR drops the receiver, and the thread stops at its next send.
+        let chunk = loop {
+            match self
+                .receiver
+                .recv_timeout(std::time::Duration::from_millis(100))
+            {
+                Ok(chunk) => break chunk,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    pgrx::check_for_interrupts!();
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return false,
             }
-            Ok(chunk) => {
-                out.extend_from_slice(&chunk);
-                true
-            }
-            Err(_) => false,
+        };
+        if out.is_empty() {
+            *out = chunk;
+        } else {
+            out.extend_from_slice(&chunk);
         }
+        true
     }
 }
 
@@ -115,7 +124,11 @@ pub fn stage<R: Read + Send>(
     let target = entity.qualified_table();
     let target_columns = super::resolver::table_columns(&target)?
         .ok_or(LoadError::TargetMissing { table: target })?;
-    let tsv = match TsvReader::new(entity.file, input) {
+    let tsv = match TsvReader::with_max_record_bytes(
+        entity.file,
+        input,
+        crate::settings::max_record_bytes(),
+    ) {
         Ok(tsv) => tsv,
         Err(problem) => {
             ctx.problems.push(problem);
@@ -436,6 +449,7 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             None => rows,
         }
     };
+    let relink = statement(&format!("relink {}", entity.name)).unwrap_or("true");
     let upsert_of = |source: &str| {
         render(
             statement("upsert").expect("sql/merge.sql has upsert"),
@@ -444,6 +458,7 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
                 ("insert_columns", &insert_columns.join(", ")),
                 ("insert_values", &insert_values.join(", ")),
                 ("newer", &newer),
+                ("relink", relink),
                 ("source", source),
                 ("table", &table),
                 ("key", &key),
@@ -763,23 +778,41 @@ fn bigint_pair(sql: &str, arguments: &[DatumWithOid]) -> LoadResult<(Option<i64>
     })
 }
 
-/// `w.id BETWEEN a AND b` conditions covering the ids this load wrote for the entity.
+/// `w.id` ranges covering the ids this load wrote for the entity, `sinp_import.batch_rows` written
+/// rows each (not as many ids: the rows a differential updates are spread over the whole table,
+/// and a batch per id range would split a few thousand rows into many statements, each computing
+/// again the areas of the geometries they share).
 fn written_batches(entity: &str) -> LoadResult<Vec<String>> {
-    let (low, high) = bigint_pair(
-        "SELECT min(id)::bigint, max(id)::bigint FROM sinp_written WHERE entity = $1",
-        &[entity.into()],
-    )?;
-    Ok(match (low, high) {
-        (Some(low), Some(high)) => id_ranges(low, high, crate::settings::batch_rows()),
-        _ => vec!["true".to_string()],
-    })
+    let firsts: Vec<i64> = Spi::connect(|client| {
+        client
+            .select(
+                "SELECT x.id::bigint FROM (
+                     SELECT w.id, row_number() OVER (ORDER BY w.id) AS n
+                       FROM sinp_written AS w WHERE w.entity = $1) AS x
+                  WHERE (x.n - 1) % $2 = 0
+                  ORDER BY x.id",
+                None,
+                &[entity.into(), crate::settings::batch_rows().into()],
+            )
+            .map_err(spi_error)?
+            .map(|row| Ok(row.get::<i64>(1).map_err(spi_error)?.unwrap_or(0)))
+            .collect::<LoadResult<Vec<_>>>()
+    })?;
+    Ok(id_ranges(&firsts))
 }
 
-/// `w.id` ranges of `step` ids from `low` to `high`.
-fn id_ranges(low: i64, high: i64, step: i64) -> Vec<String> {
-    (low..=high)
-        .step_by(step as usize)
-        .map(|from| format!("w.id BETWEEN {from} AND {}", from + step - 1))
+/// `w.id` ranges from the first id of each batch; the last range is open.
+fn id_ranges(firsts: &[i64]) -> Vec<String> {
+    if firsts.is_empty() {
+        return vec!["true".to_string()];
+    }
+    firsts
+        .iter()
+        .enumerate()
+        .map(|(i, from)| match firsts.get(i + 1) {
+            Some(next) => format!("w.id >= {from} AND w.id < {next}"),
+            None => format!("w.id >= {from}"),
+        })
         .collect()
 }
 
@@ -890,15 +923,19 @@ mod batch_tests {
     #[test]
     fn id_ranges_cover_every_id_once() {
         assert_eq!(
-            id_ranges(1, 120_000, 50_000),
+            id_ranges(&[1, 50_001, 100_001]),
             [
-                "w.id BETWEEN 1 AND 50000",
-                "w.id BETWEEN 50001 AND 100000",
-                "w.id BETWEEN 100001 AND 150000"
+                "w.id >= 1 AND w.id < 50001",
+                "w.id >= 50001 AND w.id < 100001",
+                "w.id >= 100001"
             ]
         );
-        // Ranges are whole steps: ids past the highest are simply absent.
-        assert_eq!(id_ranges(7, 7, 50_000), ["w.id BETWEEN 7 AND 50006"]);
+        // Ids spread over a large table: as many ranges as batches of rows, not of ids.
+        assert_eq!(
+            id_ranges(&[7, 990_000]),
+            ["w.id >= 7 AND w.id < 990000", "w.id >= 990000"]
+        );
+        assert_eq!(id_ranges(&[]), ["true"]);
     }
 
     #[test]

@@ -591,6 +591,67 @@ mod tests {
         assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
     }
 
+    /// A nightly differential mostly updates values, not places: an updated observation whose
+    /// geometry is unchanged keeps its area links as they were; one that moved gets new ones.
+    #[pg_test]
+    fn an_update_recomputes_the_areas_of_moved_observations_only() {
+        setup_target();
+        let initial = versioned(MiniArchive::valid(), "2020-02-12 14:04:42");
+        load_bytes(
+            &initial.zip(),
+            "2020-08-26_sinp_paca_src.zip",
+            "strict",
+            false,
+        );
+        // The transaction (a load's subtransaction) that wrote each observation's area links.
+        let links_written_by = |key: &str| {
+            text(&format!(
+                "SELECT string_agg(DISTINCT c.xmin::text, ',') FROM gn_synthese.cor_area_synthese AS c
+                   JOIN gn_synthese.synthese AS s USING (id_synthese) WHERE s.unique_id_sinp = '{key}'"
+            ))
+        };
+        let first = links_written_by(OBS[0]);
+        assert!(first.is_some());
+        assert_eq!(links_written_by(OBS[1]), first);
+        let diff = versioned(MiniArchive::valid(), "2021-03-01 00:00:00")
+            .without("acquisition_framework.csv")
+            .without("dataset.csv")
+            .without("source.csv")
+            .without("organism.csv")
+            .without("user.csv")
+            .edit("synthese.csv", |records| {
+                records.truncate(3);
+                set_synthese(records, 0, "meta_last_action", "U");
+                set_synthese(records, 0, "nom_cite", "Larus michahellis");
+                set_synthese(records, 1, "meta_last_action", "U");
+                set_synthese(records, 1, "geom", "SRID=2154;POINT(975000 6405000)");
+            });
+        let result = load_bytes(&diff.zip(), "2021-03-02_sinp_paca_src.zip", "strict", false);
+        assert_eq!(
+            counts(entity(&result, "synthese")),
+            (0, 2, 0, 0, 0),
+            "{result:?}"
+        );
+        assert_eq!(
+            observation(OBS[0], "nom_cite").as_deref(),
+            Some("Larus michahellis")
+        );
+        // Row 0: same geometry, links untouched. Row 1: moved, links written by the second load.
+        assert_eq!(links_written_by(OBS[0]), first);
+        let moved = links_written_by(OBS[1]);
+        assert!(moved.is_some() && moved != first, "{moved:?} {first:?}");
+        assert_eq!(
+            text(&format!(
+                "SELECT string_agg(a.area_code, ',' ORDER BY a.area_code)
+                   FROM gn_synthese.cor_area_synthese JOIN gn_synthese.synthese AS s USING (id_synthese)
+                   JOIN ref_geo.l_areas AS a USING (id_area) WHERE s.unique_id_sinp = '{}'",
+                OBS[1]
+            ))
+            .as_deref(),
+            Some("05,10kmL93E97N640")
+        );
+    }
+
     #[pg_test]
     fn null_values_take_the_defaults_of_the_format_and_the_target() {
         setup_target();
