@@ -93,7 +93,20 @@ psql_db $DB_PATH -c "CREATE TABLE public.sinp_e2e_bytes AS SELECT pg_read_binary
   -c "GRANT SELECT ON public.sinp_e2e_bytes TO sinp_e2e_idler" >/dev/null
 check_error "a role without UPDATE on sinp_import.load_lock may not load, even bytes: 42501" $DB_PATH \
   "SET ROLE sinp_e2e_idler; SELECT * FROM sinp_import.load_archive((SELECT b FROM public.sinp_e2e_bytes), 'x.zip')" 42501
-psql_db $DB_PATH -c "DROP TABLE public.sinp_e2e_bytes" >/dev/null
+# With the lock but without INSERT on the journal of problems (written through COPY, which checks
+# no privilege itself): refused before anything is read, the journal unchanged.
+journal_rows=$(psql_db $DB_PATH -c "SELECT count(*) FROM sinp_import.imports")
+psql_db $DB_PATH -c "GRANT UPDATE ON sinp_import.load_lock TO sinp_e2e_idler" \
+  -c "GRANT INSERT, UPDATE ON sinp_import.imports, sinp_import.additional_fields TO sinp_e2e_idler" \
+  -c "GRANT USAGE ON SEQUENCE sinp_import.imports_import_id_seq TO sinp_e2e_idler" >/dev/null
+check_error "a role without INSERT on sinp_import.import_errors may not load: 42501, before the journal" $DB_PATH \
+  "SET ROLE sinp_e2e_idler; SELECT * FROM sinp_import.load_archive((SELECT b FROM public.sinp_e2e_bytes), 'x.zip')" 42501
+check "  ... and nothing journaled" $DB_PATH \
+  "SET ROLE sinp_e2e_idler; DO \$\$ BEGIN PERFORM * FROM sinp_import.load_archive((SELECT b FROM public.sinp_e2e_bytes), 'x.zip');
+   EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE '%', SQLERRM; END \$\$; RESET ROLE;
+   SELECT count(*) FROM sinp_import.imports" "$journal_rows"
+psql_db $DB_PATH -c "DROP TABLE public.sinp_e2e_bytes" \
+  -c "REVOKE ALL ON SEQUENCE sinp_import.imports_import_id_seq FROM sinp_e2e_idler" >/dev/null
 psql_db $DB_PATH -c "REVOKE ALL ON ALL TABLES IN SCHEMA sinp_import FROM sinp_e2e_idler" \
   -c "REVOKE ALL ON SCHEMA sinp_import FROM sinp_e2e_idler" >/dev/null
 "${PSQL[@]}" -c "DROP ROLE IF EXISTS sinp_e2e_idler"

@@ -220,8 +220,12 @@ pub enum LoadError {
         message: String,
         detail: Option<String>,
     },
-    /// The role may not take the lock that serialises loads (UPDATE on sinp_import.load_lock).
-    LoadLockDenied,
+    /// The role lacks a privilege a load needs on one of the extension's own objects (the lock
+    /// that serialises loads, the journal).
+    PrivilegeMissing {
+        object: &'static str,
+        privilege: &'static str,
+    },
     /// load_inbox() without a directory, and sinp_import.inbox_dir is not set.
     InboxNotSet,
     InboxNotFound {
@@ -251,7 +255,7 @@ impl LoadError {
             LoadError::LimitExceeded { .. } => SqlState::ProgramLimitExceeded,
             LoadError::ReferencedRowsDeleted { .. } => SqlState::ForeignKeyViolation,
             LoadError::TargetRefused { .. } => SqlState::IntegrityConstraintViolation,
-            LoadError::LoadLockDenied => SqlState::InsufficientPrivilege,
+            LoadError::PrivilegeMissing { .. } => SqlState::InsufficientPrivilege,
             LoadError::InboxNotSet => SqlState::InvalidParameterValue,
             LoadError::InboxNotFound { .. } => SqlState::UndefinedFile,
             LoadError::InboxPermissionDenied { .. } => SqlState::InsufficientPrivilege,
@@ -281,8 +285,8 @@ impl LoadError {
             LoadError::TargetRefused {
                 sqlstate, message, ..
             } => format!("the database refused the load's rows ({sqlstate}): {message}"),
-            LoadError::LoadLockDenied => {
-                "permission denied to take the lock that serialises loads".to_string()
+            LoadError::PrivilegeMissing { object, privilege } => {
+                format!("permission denied: a load needs {privilege} on {object}")
             }
             LoadError::InboxNotSet => {
                 "no inbox directory given, and sinp_import.inbox_dir is not set".to_string()
@@ -321,8 +325,8 @@ impl LoadError {
                     .clone()
                     .unwrap_or_else(|| "PostgreSQL gave no detail.".to_string()),
             ),
-            LoadError::LoadLockDenied => Some(
-                "Loads and validations hold a lock on sinp_import.load_lock until they end; taking it needs UPDATE on that table.".to_string(),
+            LoadError::PrivilegeMissing { .. } => Some(
+                "Loads and validations lock sinp_import.load_lock until they end, and a load writes its journal (sinp_import.imports, sinp_import.import_errors, sinp_import.additional_fields) with the caller's privileges; all are checked before anything is read.".to_string(),
             ),
             LoadError::InboxNotSet => Some(
                 "sinp_import.load_inbox() and sinp_import.inbox() read the directory they are given, else the one of the setting sinp_import.inbox_dir.".to_string(),
@@ -369,9 +373,9 @@ impl LoadError {
             LoadError::TargetRefused { .. } => Some(
                 "A constraint or trigger of the target refused rows the checks let through: see docs/errors.md (CONSTRAINT_VIOLATION).".to_string(),
             ),
-            LoadError::LoadLockDenied => Some(
-                "A superuser grants it to the roles that load: GRANT UPDATE ON sinp_import.load_lock TO <role>;".to_string(),
-            ),
+            LoadError::PrivilegeMissing { object, privilege } => Some(format!(
+                "A superuser grants it to the roles that load: GRANT {privilege} ON {object} TO <role>;"
+            )),
             LoadError::InboxNotSet => Some(
                 "Pass the directory, CALL sinp_import.load_inbox('/srv/sinp/inbox'), or set it once: ALTER SYSTEM SET sinp_import.inbox_dir = '/srv/sinp/inbox'; SELECT pg_reload_conf();".to_string(),
             ),
@@ -454,7 +458,10 @@ mod tests {
                 message: "m".into(),
                 detail: None,
             },
-            LoadError::LoadLockDenied,
+            LoadError::PrivilegeMissing {
+                object: "sinp_import.load_lock",
+                privilege: "UPDATE",
+            },
             LoadError::InboxNotSet,
             LoadError::InboxNotFound { dir: "/d".into() },
             LoadError::InboxPermissionDenied { dir: "/d".into() },

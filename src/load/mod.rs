@@ -155,12 +155,7 @@ pub(crate) fn may_read_server_files() -> bool {
 fn serialise_loads() -> LoadResult<()> {
     // NULL: the extension's objects are those of a version before 0.3.0 (the library was
     // installed, ALTER EXTENSION sinp_import UPDATE not run yet): the old advisory lock, said.
-    let may = Spi::get_one::<bool>(
-        "SELECT pg_catalog.has_table_privilege(c.oid, 'UPDATE')
-           FROM (SELECT pg_catalog.to_regclass('sinp_import.load_lock') AS oid) AS c",
-    )
-    .map_err(spi_error)?;
-    let Some(may) = may else {
+    let Some(may) = has_privilege("sinp_import.load_lock", "UPDATE")? else {
         pgrx::notice!("sinp_import: this database has the objects of an older version; run ALTER EXTENSION sinp_import UPDATE");
         return Spi::run(
             "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('sinp_import.load'))",
@@ -168,9 +163,47 @@ fn serialise_loads() -> LoadResult<()> {
         .map_err(spi_error);
     };
     if !may {
-        return Err(LoadError::LoadLockDenied);
+        return Err(LoadError::PrivilegeMissing {
+            object: "sinp_import.load_lock",
+            privilege: "UPDATE",
+        });
     }
     Spi::run("LOCK TABLE sinp_import.load_lock IN EXCLUSIVE MODE").map_err(spi_error)
+}
+
+/// Whether the current user has the privilege on the extension's table or sequence (None: it
+/// does not exist, an older version's objects).
+fn has_privilege(object: &str, privilege: &str) -> LoadResult<Option<bool>> {
+    Spi::get_one_with_args::<bool>(
+        "SELECT CASE WHEN c.relkind = 'S'
+                     THEN pg_catalog.has_sequence_privilege(c.oid, $2)
+                     ELSE pg_catalog.has_table_privilege(c.oid, $2) END
+           FROM pg_catalog.pg_class AS c
+          WHERE c.oid = pg_catalog.to_regclass($1)",
+        &[object.into(), privilege.into()],
+    )
+    .map_err(spi_error)
+}
+
+/// What a load writes of the extension's own tables, as the caller: the journal rows of problems
+/// go through the COPY machinery, which checks no privilege itself, so all are checked here,
+/// before anything is read.
+const JOURNAL_PRIVILEGES: [(&str, &str); 6] = [
+    ("sinp_import.imports", "INSERT"),
+    ("sinp_import.imports", "UPDATE"),
+    ("sinp_import.imports_import_id_seq", "USAGE"),
+    ("sinp_import.import_errors", "INSERT"),
+    ("sinp_import.additional_fields", "INSERT"),
+    ("sinp_import.additional_fields", "UPDATE"),
+];
+
+fn check_journal_privileges() -> LoadResult<()> {
+    for (object, privilege) in JOURNAL_PRIVILEGES {
+        if has_privilege(object, privilege)? == Some(false) {
+            return Err(LoadError::PrivilegeMissing { object, privilege });
+        }
+    }
+    Ok(())
 }
 
 fn read_denied(path: &str) -> LoadError {
@@ -519,6 +552,7 @@ pub fn load_archive(
     } = open_archive(&input, archive_name, ArchiveDigest::Sha256)?;
     // Loads are serialised; readers of the targets are never blocked.
     serialise_loads()?;
+    check_journal_privileges()?;
 
     let already = Spi::get_one_with_args::<i64>(
         "SELECT (SELECT import_id FROM sinp_import.imports
