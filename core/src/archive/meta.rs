@@ -44,6 +44,25 @@ impl MetaArchive {
 pub fn parse_meta(text: &str) -> (MetaArchive, Vec<Problem>) {
     let mut problems = Vec::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Its values go to the journal's text and jsonb columns, which cannot hold U+0000: the file is
+    // refused, and its NUL bytes journaled as U+FFFD.
+    let cleaned;
+    let text = match text.find('\0') {
+        Some(at) => {
+            let line = text[..at].matches('\n').count() as u64 + 1;
+            problems.push(
+                Problem::error(
+                    META_FILE,
+                    "ENCODING_ERROR",
+                    "meta_archive.ini contains a NUL byte (0x00), which PostgreSQL text cannot store",
+                )
+                .at_line(line),
+            );
+            cleaned = text.replace('\0', "\u{FFFD}");
+            cleaned.as_str()
+        }
+        None => text,
+    };
     let options = ini::ParseOption {
         enabled_quote: true,
         enabled_escape: false,
@@ -149,6 +168,21 @@ mod tests {
             meta.get("notes"),
             Some("Données de test.\nÀ utiliser seulement lors de la phase de conception.")
         );
+    }
+
+    #[test]
+    fn a_nul_byte_is_an_encoding_error_and_never_kept() {
+        // A NUL went into the journal's text and jsonb columns, which refuse it (fuzzing).
+        let (meta, problems) =
+            parse_meta("format_version = 1.0\nexport_date = 2020-01-01 10:00\ned\0itor = a\0b\n");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(
+            (problems[0].code, problems[0].line),
+            ("ENCODING_ERROR", Some(3))
+        );
+        assert_eq!(problems[1].code, "UNKNOWN_INI_KEY");
+        assert_eq!(meta.get("ed\u{FFFD}itor"), Some("a\u{FFFD}b"));
+        assert!(!meta.to_json().to_string().contains("\\u0000"));
     }
 
     #[test]
