@@ -52,48 +52,29 @@ SELECT o._line, o.key, o.code, o.total
  WHERE o.nth <= $1
  ORDER BY o._line;
 
--- name: referencing keys
--- The foreign keys that refuse to delete a row of the table $1 that rows still reference (ON
--- DELETE NO ACTION or RESTRICT; CASCADE and SET NULL change the referencing rows instead), read
--- from the catalog so that none is missed: the constraint, the referencing table, its columns
--- and the ones of $1 they match. A partitioned table's key is read once, not per partition.
+-- name: foreign keys
+-- The foreign keys on the table $1 ($2 = 'from') or that reference it ($2 = 'to'), read from the
+-- catalog so that the checks miss none: the constraint, the table at the other end, the
+-- referencing columns and the referenced ones, and what deleting a referenced row does (a NO
+-- ACTION, r RESTRICT, c CASCADE, n SET NULL, d SET DEFAULT). A partitioned table's key is read
+-- once, not per partition.
 SELECT con.conname::text,
-       pg_catalog.format('%I.%I', n.nspname, r.relname),
+       pg_catalog.format('%I.%I', n.nspname, other.relname),
        pg_catalog.array_agg(pg_catalog.quote_ident(a.attname) ORDER BY k.ord),
-       pg_catalog.array_agg(pg_catalog.quote_ident(ra.attname) ORDER BY k.ord)
+       pg_catalog.array_agg(pg_catalog.quote_ident(ra.attname) ORDER BY k.ord),
+       con.confdeltype::text
   FROM pg_catalog.pg_constraint AS con
-  JOIN pg_catalog.pg_class AS r ON r.oid = con.conrelid
-  JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace
+  JOIN pg_catalog.pg_class AS other
+    ON other.oid = CASE WHEN $2 = 'from' THEN con.confrelid ELSE con.conrelid END
+  JOIN pg_catalog.pg_namespace AS n ON n.oid = other.relnamespace
  CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(con.conkey), pg_catalog.unnest(con.confkey))
        WITH ORDINALITY AS k (attnum, ref_attnum, ord)
   JOIN pg_catalog.pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
   JOIN pg_catalog.pg_attribute AS ra ON ra.attrelid = con.confrelid AND ra.attnum = k.ref_attnum
- WHERE con.confrelid = $1::pg_catalog.regclass
-   AND con.contype = 'f'
-   AND con.confdeltype IN ('a', 'r')
+ WHERE con.contype = 'f'
    AND con.conparentid = 0
- GROUP BY con.oid, con.conname, n.nspname, r.relname
- ORDER BY con.oid;
-
--- name: cascading keys
--- The foreign keys of the table $1 whose rows a delete of the row they reference removes too (ON
--- DELETE CASCADE): the referenced table, the columns of $1 and theirs. A row of $1 that will go
--- with a row the archive deletes does not keep a delete from happening.
-SELECT pg_catalog.format('%I.%I', n.nspname, r.relname),
-       pg_catalog.array_agg(pg_catalog.quote_ident(a.attname) ORDER BY k.ord),
-       pg_catalog.array_agg(pg_catalog.quote_ident(ra.attname) ORDER BY k.ord)
-  FROM pg_catalog.pg_constraint AS con
-  JOIN pg_catalog.pg_class AS r ON r.oid = con.confrelid
-  JOIN pg_catalog.pg_namespace AS n ON n.oid = r.relnamespace
- CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(con.conkey), pg_catalog.unnest(con.confkey))
-       WITH ORDINALITY AS k (attnum, ref_attnum, ord)
-  JOIN pg_catalog.pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-  JOIN pg_catalog.pg_attribute AS ra ON ra.attrelid = con.confrelid AND ra.attnum = k.ref_attnum
- WHERE con.conrelid = $1::pg_catalog.regclass
-   AND con.contype = 'f'
-   AND con.confdeltype = 'c'
-   AND con.conparentid = 0
- GROUP BY con.oid, n.nspname, r.relname
+   AND $1::pg_catalog.regclass = CASE WHEN $2 = 'from' THEN con.conrelid ELSE con.confrelid END
+ GROUP BY con.oid, con.conname, n.nspname, other.relname, con.confdeltype
  ORDER BY con.oid;
 
 -- name: referenced deletes
@@ -527,24 +508,6 @@ SELECT has_parameter_privilege('session_replication_role', 'SET')
                                                        AND p.proname LIKE 'RI\_FKey\_%')))
   FROM pg_class AS c
  WHERE c.oid = '{table}'::regclass;
-
--- name: link foreign keys
--- Every foreign key of the link table {table}, read from the catalog so that none is left
--- unchecked: the table it references, its columns and theirs, and whether it references the
--- written rows of {entity_table}.
-SELECT format('%I.%I', n.nspname, r.relname),
-       array_agg(quote_ident(a.attname) ORDER BY k.ord),
-       array_agg(quote_ident(ra.attname) ORDER BY k.ord),
-       con.confrelid = '{entity_table}'::regclass
-  FROM pg_constraint AS con
-  JOIN pg_class AS r ON r.oid = con.confrelid
-  JOIN pg_namespace AS n ON n.oid = r.relnamespace
- CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k (attnum, ref_attnum, ord)
-  JOIN pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-  JOIN pg_attribute AS ra ON ra.attrelid = con.confrelid AND ra.attnum = k.ref_attnum
- WHERE con.conrelid = '{table}'::regclass AND con.contype = 'f'
- GROUP BY con.oid, n.nspname, r.relname, con.confrelid
- ORDER BY con.oid;
 
 -- name: link keys
 -- Run, after a link table was filled unchecked, for each of its foreign keys but the one to the

@@ -5,6 +5,7 @@
 
 use pgrx::prelude::*;
 
+use super::catalog::{foreign_keys, Direction};
 use super::entity::{set_aside_invalid, stage_table, StagedEntity};
 use super::sql::{render, statement, statements_for};
 use super::{spi_error, LoadContext};
@@ -103,44 +104,6 @@ fn out_of_step_code(code: &str) -> (&'static str, &'static str) {
     }
 }
 
-/// A foreign key read from the catalog: its name (empty where not asked for), the other table,
-/// the columns of the table it is on, and the other table's columns they match.
-struct CatalogKey {
-    constraint: String,
-    table: String,
-    columns: Vec<String>,
-    other_columns: Vec<String>,
-}
-
-/// The foreign keys that a named statement of sql/merge.sql lists for `table`.
-fn catalog_keys(statement_name: &str, table: &str, named: bool) -> LoadResult<Vec<CatalogKey>> {
-    let sql = statement(statement_name).expect("sql/merge.sql has the catalog's keys");
-    Spi::connect(|client| {
-        client
-            .select(sql, None, &[table.into()])
-            .map_err(spi_error)?
-            .map(|row| {
-                let text = |i: usize| -> LoadResult<String> {
-                    Ok(row.get::<String>(i).map_err(spi_error)?.unwrap_or_default())
-                };
-                let list = |i: usize| -> LoadResult<Vec<String>> {
-                    Ok(row
-                        .get::<Vec<String>>(i)
-                        .map_err(spi_error)?
-                        .unwrap_or_default())
-                };
-                let first = usize::from(named);
-                Ok(CatalogKey {
-                    constraint: if named { text(1)? } else { String::new() },
-                    table: text(first + 1)?,
-                    columns: list(first + 2)?,
-                    other_columns: list(first + 3)?,
-                })
-            })
-            .collect()
-    })
-}
-
 fn entity_of(table: &str) -> Option<&'static Entity> {
     ENTITIES
         .iter()
@@ -177,9 +140,12 @@ fn stays_after_deletes(table: &str) -> LoadResult<String> {
         let key = quote_ident(own.key_column());
         conditions.extend(deleted_by(own, &format!("e.{key} = r.{key}"))?);
     }
-    for cascade in catalog_keys("cascading keys", table, false)? {
-        if let Some(parent) = entity_of(&cascade.table) {
-            let matches = equalities("e", &cascade.other_columns, "r", &cascade.columns);
+    for cascade in foreign_keys(table, Direction::From)? {
+        if cascade.on_delete != 'c' {
+            continue;
+        }
+        if let Some(parent) = entity_of(&cascade.other_table) {
+            let matches = equalities("e", &cascade.referenced_columns, "r", &cascade.columns);
             conditions.extend(deleted_by(parent, &matches)?);
         }
     }
@@ -210,8 +176,13 @@ pub fn refuse_referenced_deletes(
     let table = entity.qualified_table();
     let key = quote_ident(entity.key_column());
     let mut refused = false;
-    for reference in catalog_keys("referencing keys", &table, true)? {
-        let referencing = entity_of(&reference.table);
+    // The keys that refuse the delete of a row still referenced (NO ACTION, RESTRICT); CASCADE
+    // and SET NULL change the referencing rows instead.
+    let refusing = foreign_keys(&table, Direction::To)?
+        .into_iter()
+        .filter(|k| matches!(k.on_delete, 'a' | 'r'));
+    for reference in refusing {
+        let referencing = entity_of(&reference.other_table);
         let sample = referencing.map_or("left(r::text, 200)".to_string(), |other| {
             format!("r.{}::text", quote_ident(other.key_column()))
         });
@@ -221,13 +192,13 @@ pub fn refuse_referenced_deletes(
                 ("stage", &stage),
                 ("table", &table),
                 ("key", &key),
-                ("referencing", &reference.table),
+                ("referencing", &reference.other_table),
                 ("constraint", &quote_ident(&reference.constraint)),
                 (
                     "matches",
-                    &equalities("r", &reference.columns, "t", &reference.other_columns),
+                    &equalities("r", &reference.columns, "t", &reference.referenced_columns),
                 ),
-                ("not_deleted", &stays_after_deletes(&reference.table)?),
+                ("not_deleted", &stays_after_deletes(&reference.other_table)?),
                 ("sample", &sample),
             ],
         );
@@ -254,7 +225,7 @@ pub fn refuse_referenced_deletes(
                 format!(
                     "this {} is not deleted: {count} {rows} of {} still reference it (foreign key {}), e.g. {}",
                     entity.name,
-                    reference.table,
+                    reference.other_table,
                     reference.constraint,
                     sample.unwrap_or_default()
                 ),

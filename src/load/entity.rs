@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 
+use super::catalog::{foreign_keys, Direction, ForeignKey};
 use super::copy::{copy_into, relation_oid, RowSource};
 use super::indexes::{load_doubles, SetAsideIndexes};
 use super::spi_error;
@@ -583,16 +584,11 @@ pub(crate) struct UncheckedLinks {
     pub key_checks: Vec<String>,
 }
 
-/// One foreign key of a link table: the referenced table, the link's columns, the referenced
-/// columns, and whether it references the entity's written rows.
-type ForeignKey = (String, Vec<String>, Vec<String>, bool);
-
 /// The tables the entity's post-work inserts into that may be filled unchecked ("unchecked links"
 /// in sql/merge.sql): those with a foreign key to the entity's written rows, by which the new
 /// link rows are found, and whose other foreign keys are then checked by "link keys".
 pub(crate) fn unchecked_link_tables(entity: &Entity) -> LoadResult<Vec<UncheckedLinks>> {
     let allowed = statement("unchecked links").expect("sql/merge.sql has unchecked links");
-    let foreign_keys = statement("link foreign keys").expect("sql/merge.sql has link foreign keys");
     let entity_table = entity.qualified_table();
     let mut tables: Vec<UncheckedLinks> = Vec::new();
     for (_, body) in statements_for("post", entity.name) {
@@ -608,34 +604,16 @@ pub(crate) fn unchecked_link_tables(entity: &Entity) -> LoadResult<Vec<Unchecked
         if !may {
             continue;
         }
-        let query = render(
-            foreign_keys,
-            &[("table", table), ("entity_table", &entity_table)],
-        );
-        let keys: Vec<ForeignKey> = Spi::connect(|client| {
-            client
-                .select(&query, None, &[])
-                .map_err(spi_error)?
-                .map(|row| {
-                    Ok((
-                        row.get::<String>(1).map_err(spi_error)?.unwrap_or_default(),
-                        row.get::<Vec<String>>(2)
-                            .map_err(spi_error)?
-                            .unwrap_or_default(),
-                        row.get::<Vec<String>>(3)
-                            .map_err(spi_error)?
-                            .unwrap_or_default(),
-                        row.get::<bool>(4).map_err(spi_error)?.unwrap_or(false),
-                    ))
-                })
-                .collect::<LoadResult<Vec<_>>>()
-        })?;
+        let keys = foreign_keys(table, Direction::From)?;
         // The new link rows are found by their one-column key to the written rows; every other
         // foreign key is checked.
-        let Some(owner_key) = keys.iter().position(|k| k.3 && k.1.len() == 1) else {
+        let Some(owner_key) = keys
+            .iter()
+            .position(|k| k.other_table == entity_table && k.columns.len() == 1)
+        else {
             continue;
         };
-        let owner = &keys[owner_key].1[0];
+        let owner = &keys[owner_key].columns[0];
         let key_checks = keys
             .iter()
             .enumerate()
@@ -652,7 +630,8 @@ pub(crate) fn unchecked_link_tables(entity: &Entity) -> LoadResult<Vec<Unchecked
 
 /// "link keys" of sql/merge.sql for one foreign key of a link table.
 fn link_key_check(entity: &str, table: &str, owner: &str, key: &ForeignKey) -> String {
-    let (referenced, columns, referenced_columns, _) = key;
+    let (referenced, columns, referenced_columns) =
+        (&key.other_table, &key.columns, &key.referenced_columns);
     let joined = |separator: &str, item: &dyn Fn(&String, &String) -> String| {
         columns
             .iter()

@@ -1,6 +1,7 @@
 //! The load of one archive, in one transaction: open, journal, stage and merge every entity file
 //! in order, apply deletes in reverse order, redo the replaced triggers' work, journal the outcome.
 
+mod catalog;
 pub mod copy;
 mod differential;
 pub(crate) mod entity;
@@ -175,11 +176,11 @@ fn serialise_loads() -> LoadResult<()> {
 /// does not exist, an older version's objects).
 fn has_privilege(object: &str, privilege: &str) -> LoadResult<Option<bool>> {
     Spi::get_one_with_args::<bool>(
-        "SELECT CASE WHEN c.relkind = 'S'
-                     THEN pg_catalog.has_sequence_privilege(c.oid, $2)
-                     ELSE pg_catalog.has_table_privilege(c.oid, $2) END
-           FROM pg_catalog.pg_class AS c
-          WHERE c.oid = pg_catalog.to_regclass($1)",
+        "SELECT (SELECT CASE WHEN c.relkind = 'S'
+                             THEN pg_catalog.has_sequence_privilege(c.oid, $2)
+                             ELSE pg_catalog.has_table_privilege(c.oid, $2) END
+                   FROM pg_catalog.pg_class AS c
+                  WHERE c.oid = pg_catalog.to_regclass($1))",
         &[object.into(), privilege.into()],
     )
     .map_err(spi_error)
