@@ -173,5 +173,29 @@ timeout_output=$(psql_db $DB_HOSTILE -c "\\set VERBOSITY verbose" -c "SET statem
 elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 check "statement_timeout = 1s stops a load of 40 000 observations (57014) within 3 s ($elapsed ms), nothing kept" $DB_HOSTILE \
   "SELECT $(grep -c 'ERROR:  57014' <<<"$timeout_output") || ' ' || ($elapsed < 3000) || ' ' || (SELECT count(*) FROM gn_synthese.synthese)" "1 true 0"
+echo "# load_inbox(): a refused delete and a write PostgreSQL refuses are journaled rejections, not failures"
+REFUSALS=$ARCHIVES/refusals-inbox
+rm -rf "$REFUSALS" && install -d -m 755 "$REFUSALS"
+psql_db $DB_HOSTILE -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip')" >/dev/null 2>&1
+dataset=$(psql_db $DB_HOSTILE -c "SELECT unique_dataset_id FROM gn_meta.t_datasets LIMIT 1")
+python3 - "$REFUSALS/2020-03-01_sinp_paca_refused.zip" "$dataset" <<'PY'
+import sys, zipfile
+target, dataset = sys.argv[1:]
+with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("meta_archive.ini", "format_version = 1.0\nexport_date = 2020-03-01 10:00\n")
+    z.writestr("dataset.csv", "unique_id\tcode_acquisition_framework\tname\tshortname\tdesc\tmarine_domain\tterrestrial_domain\tmeta_last_action\n"
+               f"{dataset}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tD\n")
+    z.writestr("synthese.csv", "unique_id_sinp\tcode_source\tcode_dataset\tnom_cite\tcd_nom\tdate_min\tdate_max\tgeom\tmeta_last_action\n")
+PY
+cp "$ARCHIVES/2020-08-26_sinp_paca_e2e.zip" "$REFUSALS/"
+chmod 644 "$REFUSALS"/*
+psql_db $DB_HOSTILE -c "ALTER TABLE gn_synthese.synthese ADD CONSTRAINT e2e_refused CHECK (count_min IS NULL OR count_min < 0) NOT VALID" >/dev/null
+psql_db $DB_HOSTILE -c "CALL sinp_import.load_inbox('$REFUSALS')" >/dev/null 2>&1
+check "each archive rejected with its problem, none failed" $DB_HOSTILE \
+  "SELECT string_agg(i.archive_name || ' ' || i.status || ' ' || e.code || coalesce(' ' || e.value, ''), ', ' ORDER BY i.import_id)
+     FROM sinp_import.imports AS i JOIN sinp_import.import_errors AS e USING (import_id)
+    WHERE i.archive_name IN ('2020-03-01_sinp_paca_refused.zip', '2020-08-26_sinp_paca_e2e.zip') AND e.severity = 'error'" \
+  "2020-03-01_sinp_paca_refused.zip rejected DELETE_OF_REFERENCED_ROW $dataset, 2020-08-26_sinp_paca_e2e.zip rejected CONSTRAINT_VIOLATION 23514"
+rm -rf "$REFUSALS"
 rm -rf "$HOSTILE"
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_HOSTILE WITH (FORCE)"
