@@ -77,6 +77,15 @@ SELECT con.conname::text,
  GROUP BY con.oid, con.conname, n.nspname, other.relname, con.confdeltype
  ORDER BY con.oid;
 
+-- name: foreign key values
+-- The staged I and U rows whose values ({values}) the target's foreign key to {referenced} would
+-- refuse: no referenced row matches ({matches}). MATCH SIMPLE: a key with a NULL is not checked.
+SELECT s._line, concat_ws(', ', {values})
+  FROM {stage} AS s
+ WHERE s._action <> 'D' AND {not_null}
+   AND NOT EXISTS (SELECT FROM {referenced} AS r WHERE {matches})
+ ORDER BY s._line;
+
 -- name: referenced deletes
 -- The D rows of {stage} whose row of {table} rows of {referencing} still reference through the
 -- foreign key {constraint} ({matches}): PostgreSQL would refuse the delete. Rows this archive
@@ -269,10 +278,14 @@ SELECT d._line, named.name_source,
  ORDER BY 1;
 
 -- name: check synthese CD_NOM_NOT_FOUND cd_nom
--- Only when taxonomie.taxref has rows (an empty taxref means: do not check).
+-- Where no foreign key to taxonomie.taxref enforces it (GeoNature has one: then "check foreign
+-- key" finds these rows), only when taxref has rows (an empty taxref means: do not check).
 SELECT s._line, s.cd_nom::text
   FROM {stage} AS s
  WHERE s.cd_nom IS NOT NULL
+   AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k
+                    WHERE k.conrelid = 'gn_synthese.synthese'::pg_catalog.regclass
+                      AND k.confrelid = 'taxonomie.taxref'::pg_catalog.regclass AND k.contype = 'f')
    AND EXISTS (SELECT 1 FROM taxonomie.taxref)
    AND NOT EXISTS (SELECT 1 FROM taxonomie.taxref AS t WHERE t.cd_nom = s.cd_nom)
  ORDER BY s._line;

@@ -159,6 +159,15 @@ pub fn stage<R: Read + Send>(
             .chain(statements_for("prepare", entity.name))
             .map(|(_, body)| body)
             .collect();
+        let key_columns: Vec<String> =
+            super::constraints::value_key_checks(entity, &stage_table(entity))?
+                .into_iter()
+                .flat_map(|check| check.staged)
+                .collect();
+        let names: Vec<&str> = names
+            .into_iter()
+            .chain(key_columns.iter().map(String::as_str))
+            .collect();
         layout.columns_read_by(&names, &checks)
     } else {
         layout.all_columns()
@@ -310,17 +319,27 @@ fn run_checks(ctx: &mut LoadContext, entity: &'static Entity, stage: &str) -> Lo
           ORDER BY s._line"
     );
     let key_field = entity.key_field().name;
-    let mut checks: Vec<(String, &'static str, String)> =
-        vec![(duplicates, "DUPLICATE_UUID", key_field.to_string())];
+    // (query, code, column, the message when the check has its own)
+    let mut checks: Vec<(String, &'static str, String, Option<String>)> =
+        vec![(duplicates, "DUPLICATE_UUID", key_field.to_string(), None)];
     let local_srid = ctx.local_srid.to_string();
     for (words, body) in statements_for("check", entity.name) {
         let (Some(code), Some(column)) = (words.first(), words.get(1)) else {
             continue;
         };
         let vars = [("stage", stage), ("local_srid", local_srid.as_str())];
-        checks.push((render(body, &vars), code, column.to_string()));
+        checks.push((render(body, &vars), code, column.to_string(), None));
     }
-    for (query, code, column) in checks {
+    // The target's foreign keys on values the archive gives as they are (cd_nom, cd_hab...).
+    for check in super::constraints::value_key_checks(entity, stage)? {
+        checks.push((
+            check.sql,
+            check.code,
+            check.column.to_string(),
+            Some(check.message),
+        ));
+    }
+    for (query, code, column, own_message) in checks {
         let found: Vec<(i64, Option<String>, Option<String>)> = Spi::connect(|client| {
             let mut found = Vec::new();
             for row in client.select(&query, None, &[]).map_err(spi_error)? {
@@ -337,6 +356,7 @@ fn run_checks(ctx: &mut LoadContext, entity: &'static Entity, stage: &str) -> Lo
         })?;
         for (line, value, detail) in found {
             let message = match (code, detail) {
+                _ if own_message.is_some() => own_message.clone().unwrap_or_default(),
                 ("DUPLICATE_UUID", Some(d)) => {
                     format!("the key {column} appears more than once: {d}")
                 }

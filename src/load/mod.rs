@@ -2,6 +2,7 @@
 //! in order, apply deletes in reverse order, redo the replaced triggers' work, journal the outcome.
 
 mod catalog;
+mod constraints;
 pub mod copy;
 mod differential;
 pub(crate) mod entity;
@@ -836,6 +837,7 @@ mod problem_codes {
             include_str!("mod.rs"),
             include_str!("entity.rs"),
             include_str!("differential.rs"),
+            include_str!("constraints.rs"),
             include_str!("../../core/src/spec/mod.rs"),
         ];
         let mut codes = std::collections::BTreeSet::new();

@@ -569,24 +569,29 @@ mod tests {
             assert_eq!(disabled_managed_triggers(), 0);
         }
         Spi::run("ALTER TABLE gn_synthese.synthese DROP CONSTRAINT sinp_test_count").unwrap();
+        // A trigger the loader does not know raises foreign_key_violation at the write (as a key
+        // enforced by a trigger would; the catalog's foreign keys are checked before writing):
+        // journaled too, with its SQLSTATE, message and DETAIL.
         Spi::run(
-            "CREATE TABLE public.sinp_test_taxa (cd_nom integer PRIMARY KEY);
-             ALTER TABLE gn_synthese.synthese ADD CONSTRAINT fk_sinp_test_taxa
-                   FOREIGN KEY (cd_nom) REFERENCES public.sinp_test_taxa (cd_nom)",
+            "CREATE FUNCTION public.sinp_test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+               $$BEGIN RAISE foreign_key_violation USING MESSAGE = 'refused by sinp_test_refuse',
+                        DETAIL = 'Key (cd_nom)=(3297) is not allowed.'; END$$;
+             CREATE TRIGGER sinp_test_refuse BEFORE INSERT ON gn_synthese.synthese
+               FOR EACH ROW EXECUTE FUNCTION public.sinp_test_refuse()",
         )
         .unwrap();
         let result = load_bytes(&MiniArchive::valid().zip(), NAME, "strict", false);
         assert!(result.iter().all(|r| r.0 == "rejected"), "{result:?}");
         assert_eq!(
             text(
-                "SELECT value || ' ' || (message LIKE '%fk_sinp_test_taxa%') || ' ' || (message LIKE '%3297%')
+                "SELECT value || ' ' || (message LIKE '%sinp_test_refuse%') || ' ' || (message LIKE '%3297%')
                    FROM sinp_import.import_errors
                   WHERE import_id = (SELECT max(import_id) FROM sinp_import.imports)"
             )
             .as_deref(),
             Some("23503 true true")
         );
-        Spi::run("INSERT INTO public.sinp_test_taxa VALUES (3297)").unwrap();
+        Spi::run("DROP TRIGGER sinp_test_refuse ON gn_synthese.synthese").unwrap();
         let result = load_bytes(&MiniArchive::valid().zip(), NAME, "strict", false);
         assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
     }
@@ -650,6 +655,90 @@ mod tests {
             .as_deref(),
             Some("05,10kmL93E97N640")
         );
+    }
+
+    /// GeoNature's foreign keys on values of the archive (cd_hab to HABREF, cd_nom to TAXREF),
+    /// and any other a database adds: row problems found before writing, in validation too.
+    #[pg_test]
+    fn values_the_target_s_foreign_keys_refuse_are_row_problems() {
+        setup_target();
+        Spi::run(
+            "CREATE SCHEMA ref_habitats;
+             CREATE TABLE ref_habitats.habref (cd_hab integer PRIMARY KEY);
+             INSERT INTO ref_habitats.habref VALUES (1), (2);
+             ALTER TABLE gn_synthese.synthese ADD CONSTRAINT fk_synthese_cd_hab
+                   FOREIGN KEY (cd_hab) REFERENCES ref_habitats.habref (cd_hab);
+             INSERT INTO taxonomie.taxref (cd_nom) VALUES (3297);
+             ALTER TABLE gn_synthese.synthese ADD CONSTRAINT fk_synthese_cd_nom
+                   FOREIGN KEY (cd_nom) REFERENCES taxonomie.taxref (cd_nom);
+             CREATE TABLE public.sinp_test_altitudes (altitude integer PRIMARY KEY);
+             INSERT INTO public.sinp_test_altitudes VALUES (100), (200);
+             ALTER TABLE gn_synthese.synthese ADD CONSTRAINT fk_sinp_test_altitude
+                   FOREIGN KEY (altitude_min) REFERENCES public.sinp_test_altitudes (altitude)",
+        )
+        .unwrap();
+        // Row 0 valid; row 1: a habitat HABREF does not have; row 2: an unknown taxon and an
+        // altitude the added key refuses.
+        let archive = MiniArchive::valid().edit("synthese.csv", |records| {
+            records[0].push("cd_hab".to_string());
+            for (row, cd_hab) in records[1..].iter_mut().zip(["1", "999", "\\N"]) {
+                row.push(cd_hab.to_string());
+            }
+            set_synthese(records, 2, "cd_nom", "4242");
+            set_synthese(records, 2, "altitude_min", "150");
+            set_synthese(records, 2, "altitude_max", "300");
+        });
+        let found: Vec<(i64, String, String, String)> = Spi::connect(|client| {
+            client
+                .select(
+                    "SELECT line, column_name, code, value FROM sinp_import.validate_archive($1, $2)
+                      WHERE severity = 'error' ORDER BY line, code",
+                    None,
+                    &[archive.zip().into(), NAME.into()],
+                )
+                .unwrap()
+                .map(|r| {
+                    (
+                        r.get::<i64>(1).unwrap().unwrap(),
+                        r.get::<String>(2).unwrap().unwrap(),
+                        r.get::<String>(3).unwrap().unwrap(),
+                        r.get::<String>(4).unwrap().unwrap(),
+                    )
+                })
+                .collect()
+        });
+        let row = |line: i64, column: &str, code: &str, value: &str| {
+            (
+                line,
+                column.to_string(),
+                code.to_string(),
+                value.to_string(),
+            )
+        };
+        assert_eq!(
+            found,
+            vec![
+                row(3, "cd_hab", "CD_HAB_NOT_FOUND", "999"),
+                row(4, "cd_nom", "CD_NOM_NOT_FOUND", "4242"),
+                row(4, "altitude_min", "FOREIGN_KEY_NOT_FOUND", "150"),
+            ]
+        );
+        let result = load_bytes(&archive.zip(), NAME, "strict", false);
+        assert!(result.iter().all(|r| r.0 == "rejected"), "{result:?}");
+        assert!(text(
+            "SELECT message FROM sinp_import.import_errors
+                  WHERE code = 'FOREIGN_KEY_NOT_FOUND'
+                    AND import_id = (SELECT max(import_id) FROM sinp_import.imports)"
+        )
+        .unwrap_or_default()
+        .contains("fk_sinp_test_altitude"),);
+        let result = load_bytes(&archive.zip(), NAME, "lenient", false);
+        assert_eq!(
+            counts(entity(&result, "synthese")),
+            (1, 0, 0, 0, 2),
+            "{result:?}"
+        );
+        assert_eq!(observation(OBS[0], "cd_hab").as_deref(), Some("1"));
     }
 
     #[pg_test]

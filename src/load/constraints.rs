@@ -1,0 +1,96 @@
+//! The target's foreign keys on columns the archive gives as they are (`cd_nom` to
+//! `taxonomie.taxref`, `cd_hab` to `ref_habitats.habref`, any other a database adds), read from the
+//! catalog: a value one of them would refuse is a row problem, found set-based on the staging
+//! table before anything is written, rather than an ERROR of the write. The links the loader
+//! resolves itself (sources, datasets, users, nomenclatures, areas) are not checked here.
+
+use super::catalog::{foreign_keys, Direction};
+use super::sql::{render, statement};
+use crate::error::LoadResult;
+use crate::spec::staging::{quote_ident, StagingLayout};
+use crate::spec::{Entity, Role};
+
+/// One foreign key of the target on values of the archive, as a check of the staged rows.
+pub struct ValueKeyCheck {
+    /// "foreign key values" of sql/merge.sql, for the entity's staging table.
+    pub sql: String,
+    pub code: &'static str,
+    /// The file's column (its first one, for a key of several).
+    pub column: &'static str,
+    pub message: String,
+    /// The staging columns the check reads.
+    pub staged: Vec<String>,
+}
+
+/// The code of a value no row of `referenced` has.
+fn code_for(referenced: &str) -> &'static str {
+    match referenced {
+        "taxonomie.taxref" => "CD_NOM_NOT_FOUND",
+        "ref_habitats.habref" => "CD_HAB_NOT_FOUND",
+        _ => "FOREIGN_KEY_NOT_FOUND",
+    }
+}
+
+pub fn value_key_checks(entity: &Entity, stage: &str) -> LoadResult<Vec<ValueKeyCheck>> {
+    let layout = StagingLayout::for_entity(entity);
+    let mut checks = Vec::new();
+    for key in foreign_keys(&entity.qualified_table(), Direction::From)? {
+        // Every column of the key must be a field stored as it is written.
+        let fields: Option<Vec<usize>> =
+            key.columns
+                .iter()
+                .map(|column| {
+                    entity.fields.iter().position(
+                        |f| matches!(f.role, Role::Column(c) if quote_ident(c) == *column),
+                    )
+                })
+                .collect();
+        let Some(fields) = fields else {
+            continue;
+        };
+        let staged: Vec<String> = fields
+            .iter()
+            .filter_map(|&i| layout.slots[i].primary)
+            .map(|slot| layout.columns[slot].name.clone())
+            .collect();
+        if staged.len() != fields.len() {
+            continue;
+        }
+        let joined = |separator: &str, item: &dyn Fn(&str, &str) -> String| {
+            staged
+                .iter()
+                .zip(&key.referenced_columns)
+                .map(|(s, r)| item(&quote_ident(s), r))
+                .collect::<Vec<_>>()
+                .join(separator)
+        };
+        let sql = render(
+            statement("foreign key values").expect("sql/merge.sql has foreign key values"),
+            &[
+                ("stage", stage),
+                ("referenced", &key.other_table),
+                ("values", &joined(", ", &|s, _| format!("s.{s}::text"))),
+                (
+                    "not_null",
+                    &joined(" AND ", &|s, _| format!("s.{s} IS NOT NULL")),
+                ),
+                (
+                    "matches",
+                    &joined(" AND ", &|s, r| format!("r.{r} = s.{s}")),
+                ),
+            ],
+        );
+        let column = entity.fields[fields[0]].name;
+        checks.push(ValueKeyCheck {
+            sql,
+            code: code_for(&key.other_table),
+            column,
+            message: format!(
+                "no row of {} has this value (foreign key {})",
+                key.other_table, key.constraint
+            ),
+            staged,
+        });
+    }
+    Ok(checks)
+}
