@@ -900,7 +900,10 @@ WHERE NOT EXISTS (SELECT 1 FROM ref_nomenclatures.t_nomenclatures AS n
                   WHERE n.id_type = t.id_type AND n.cd_nomenclature = s.cd_nomenclature)
 ORDER BY t.id_type, s.hierarchy, s.cd_nomenclature;
 
--- Synthese defaults (all organisms, all kingdoms, all groups).
+-- Synthese defaults (all organisms, all kingdoms, all groups), for the nomenclature types that
+-- have none: a real GeoNature's defaults are kept as they are. Written for organism 0 only where
+-- that can be referenced (GeoNature's foreign key id_organism -> bib_organismes, when its
+-- database has no organism 0).
 INSERT INTO gn_synthese.defaults_nomenclatures_value
     (mnemonique_type, id_organism, regne, group2_inpn, id_nomenclature)
 SELECT d.type_mnemonique, 0, '0', '0', n.id_nomenclature
@@ -908,6 +911,13 @@ FROM pg_temp.sinp_seed_synthese_defaults AS d
 JOIN ref_nomenclatures.bib_nomenclatures_types AS t ON t.mnemonique = d.type_mnemonique
 JOIN ref_nomenclatures.t_nomenclatures AS n
   ON n.id_type = t.id_type AND n.cd_nomenclature = d.cd_nomenclature
+WHERE NOT EXISTS (SELECT FROM gn_synthese.defaults_nomenclatures_value AS v
+                   WHERE v.mnemonique_type = d.type_mnemonique)
+  AND (EXISTS (SELECT FROM utilisateurs.bib_organismes AS o WHERE o.id_organisme = 0)
+       OR NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k
+                       WHERE k.conrelid = 'gn_synthese.defaults_nomenclatures_value'::pg_catalog.regclass
+                         AND k.confrelid = 'utilisateurs.bib_organismes'::pg_catalog.regclass
+                         AND k.contype = 'f'))
 ON CONFLICT DO NOTHING;
 
 -- Area types used by code_area_attachment (TYPE.CODE); no areas are loaded.

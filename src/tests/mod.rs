@@ -168,6 +168,41 @@ mod tests {
         }
     }
 
+    /// On a real GeoNature, whose defaults table references its organisms and which may have no
+    /// organism 0: the defaults it has are kept, and none is written that it would refuse.
+    #[pg_test]
+    fn create_target_schema_writes_no_default_a_geonature_would_refuse() {
+        Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
+        Spi::run(
+            "DELETE FROM gn_synthese.defaults_nomenclatures_value WHERE mnemonique_type = 'SEXE';
+             UPDATE gn_synthese.defaults_nomenclatures_value SET regne = 'Animalia' WHERE mnemonique_type = 'NAT_OBJ_GEO';
+             ALTER TABLE gn_synthese.defaults_nomenclatures_value
+               ADD CONSTRAINT fk_gn_synthese_defaults_nomenclatures_value_id_organism
+               FOREIGN KEY (id_organism) REFERENCES utilisateurs.bib_organismes (id_organisme) NOT VALID",
+        )
+        .unwrap();
+        Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
+        // No organism 0: the missing SEXE default is not written; the changed one is kept.
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.defaults_nomenclatures_value"),
+            18
+        );
+        assert_eq!(
+            text("SELECT regne FROM gn_synthese.defaults_nomenclatures_value WHERE mnemonique_type = 'NAT_OBJ_GEO'")
+                .as_deref(),
+            Some("Animalia")
+        );
+        Spi::run(
+            "INSERT INTO utilisateurs.bib_organismes (id_organisme, nom_organisme) VALUES (0, 'ALL')",
+        )
+        .unwrap();
+        Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.defaults_nomenclatures_value"),
+            19
+        );
+    }
+
     #[pg_test]
     fn local_srid_setting_chooses_the_geometry_srid() {
         Spi::run("SET LOCAL sinp_import.local_srid = 2975").unwrap();
