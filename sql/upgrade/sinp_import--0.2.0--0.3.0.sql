@@ -7,6 +7,12 @@
 CREATE TABLE sinp_import.load_lock ();
 COMMENT ON TABLE sinp_import.load_lock IS 'Locked by every load and validation while it runs (they wait for each other); loaders need UPDATE on it.';
 
+-- GeoNature's trigger that rewrites synthese.observers from the linked users is disabled during
+-- loads: the archive's text is the truth.
+INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by) VALUES
+    ('gn_synthese.cor_observer_synthese', 'trg_maj_synthese_observers_txt', 'nothing: the archive''s observers text is kept as written (GeoNature''s trigger would rewrite it from the linked users, losing e-mails, organisms, [uuid]s and observers without a user)')
+ON CONFLICT DO NOTHING;
+
 ALTER FUNCTION sinp_import.load_archive(text, text, boolean) SET search_path TO pg_catalog, sinp_import, pg_temp;
 ALTER FUNCTION sinp_import.load_archive(bytea, text, text, boolean) SET search_path TO pg_catalog, sinp_import, pg_temp;
 ALTER FUNCTION sinp_import.validate_archive(text) SET search_path TO pg_catalog, sinp_import, pg_temp;

@@ -741,6 +741,47 @@ mod tests {
         assert_eq!(observation(OBS[0], "cd_hab").as_deref(), Some("1"));
     }
 
+    /// GeoNature's trg_maj_synthese_observers_txt rewrites synthese.observers from the linked
+    /// users on every link row: disabled during loads, so the archive's text is kept exactly.
+    #[pg_test]
+    fn geonature_s_observers_text_trigger_does_not_rewrite_the_archive_s_observers() {
+        setup_target();
+        Spi::run(
+            "CREATE FUNCTION public.sinp_test_observers_txt() RETURNS trigger LANGUAGE plpgsql AS
+               $$BEGIN
+                   UPDATE gn_synthese.synthese AS s
+                      SET observers = (SELECT string_agg(r.nom_role || ' ' || coalesce(r.prenom_role, ''), ', ')
+                                         FROM gn_synthese.cor_observer_synthese AS c
+                                         JOIN utilisateurs.t_roles AS r USING (id_role)
+                                        WHERE c.id_synthese = NEW.id_synthese)
+                    WHERE s.id_synthese = NEW.id_synthese;
+                   RETURN NULL;
+               END$$;
+             CREATE TRIGGER trg_maj_synthese_observers_txt AFTER INSERT OR UPDATE OR DELETE
+               ON gn_synthese.cor_observer_synthese FOR EACH ROW
+               EXECUTE FUNCTION public.sinp_test_observers_txt()",
+        )
+        .unwrap();
+        let result = load_bytes(&MiniArchive::valid().zip(), NAME, "strict", false);
+        assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
+        assert_eq!(
+            observation(OBS[0], "observers").as_deref(),
+            Some(format!("DOE John <j@x.org> [{USER}]").as_str())
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.cor_observer_synthese"),
+            3
+        );
+        assert_eq!(disabled_managed_triggers(), 0);
+        assert_eq!(
+            text(
+                "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'trg_maj_synthese_observers_txt'"
+            )
+            .as_deref(),
+            Some("O")
+        );
+    }
+
     #[pg_test]
     fn null_values_take_the_defaults_of_the_format_and_the_target() {
         setup_target();
