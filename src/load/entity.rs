@@ -6,6 +6,7 @@ use std::io::Read;
 use std::sync::mpsc;
 
 use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 use super::catalog::{foreign_keys, Direction, ForeignKey};
@@ -75,8 +76,10 @@ struct Chunks {
 impl RowSource for Chunks {
     fn fill(&mut self, out: &mut Vec<u8>) -> bool {
         // A closed channel is the end of the rows (or a failed thread, reported by its join).
-        // Waiting for the reading thread, the backend still answers a cancel or a
-        // statement_timeout: the ERROR drops the receiver, and the thread stops at its next send.
+        // Waiting for the reading thread, the backend still notices a cancel or a
+        // statement_timeout: the rows end here, and the interrupt is processed once COPY has
+        // returned (never inside COPY's data callback, where an ERROR left the session's
+        // transaction state aborted). The thread stops at its next send.
         let chunk = loop {
             match self
                 .receiver
@@ -84,7 +87,10 @@ impl RowSource for Chunks {
             {
                 Ok(chunk) => break chunk,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    pgrx::check_for_interrupts!();
+                    // SAFETY: a flag the signal handlers set; only read here.
+                    if unsafe { pg_sys::InterruptPending } != 0 {
+                        return false;
+                    }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => return false,
             }
@@ -235,6 +241,8 @@ pub fn stage<R: Read + Send>(
         drop(chunks);
         Ok((staged, producer.join()))
     })?;
+    // A cancel noticed while waiting for the reading thread ended the rows early: raised now.
+    pgrx::check_for_interrupts!();
     let Produced {
         rejected,
         without_srid,
