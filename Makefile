@@ -20,9 +20,9 @@ GEN           := target/release/sinp-gen
 DEB_PACKAGES  := postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 \
                  postgresql-$(PG_MAJOR)-cron libclang-dev clang sudo unzip
 
-.PHONY: deps install cluster demo psql test core-test generator-test unit-test pg-test e2e-test bench bench-diff lint clean
+.PHONY: deps install cluster demo psql test core-test generator-test unit-test pg-test e2e-test bench bench-diff fuzz fuzz-smoke lint clean
 
-## deps: Debian packages, cargo-pgrx $(PGRX_VERSION), cargo pgrx init (fast when already done)
+## deps: Debian packages, cargo-pgrx $(PGRX_VERSION), cargo pgrx init, cargo-fuzz (fast when already done)
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -34,6 +34,7 @@ deps:
 	@if ! grep -q '^pg$(PG_MAJOR) *=' $${PGRX_HOME:-$$HOME/.pgrx}/config.toml 2>/dev/null; then \
 	  cargo pgrx init --pg$(PG_MAJOR) $(PG_CONFIG); \
 	fi
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 
 ## install: release build installed into the system PostgreSQL. The library is replaced by a
 ## rename, never overwritten in place: backends that have the old one loaded keep running.
@@ -118,6 +119,41 @@ bench-diff: install cluster
 	cargo build --release -q -p sinp-bench --bin sinp-bench-diff
 	@install -d -o postgres -g postgres -m 755 /var/tmp/sinp_bench_diff
 	sudo -u postgres env PGOPTIONS="$(PGOPTIONS)" target/release/sinp-bench-diff --rows "$(ROWS)" --repeat $(REPEAT) --dir /var/tmp/sinp_bench_diff
+
+## fuzz: each cargo fuzz target of sinp-core (fuzz/fuzz_targets) for FUZZ_SECONDS, one after
+## another, from its seeds (fuzz/corpus/<target>, committed) and what earlier runs found
+## (fuzz/work/<target>); crashes go to fuzz/artifacts/<target>/. Not part of test.
+## Stable Rust: RUSTC_BOOTSTRAP=1 lets cargo fuzz pass its -Z flags (address sanitizer, coverage).
+## FUZZ_FLAGS="--sanitizer none" if the address sanitizer is not available.
+FUZZ_TARGETS  := archive tsv meta_ini values rows
+FUZZ_SECONDS  ?= 1800
+FUZZ_FLAGS    ?=
+FUZZ_CARGO    := RUSTC_BOOTSTRAP=1 nice -n 19 cargo fuzz
+# Runs the shell's $$t on corpus $(1) then its seeds; inputs up to 1 MB for archive, 64 kB else.
+fuzz_run       = case $$t in archive) len=1048576;; *) len=65536;; esac; \
+                 $(FUZZ_CARGO) run $(FUZZ_FLAGS) $$t $(1) fuzz/corpus/$$t -- \
+                 -max_total_time=$(FUZZ_SECONDS) -max_len=$$len \
+                 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+fuzz:
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	$(FUZZ_CARGO) build $(FUZZ_FLAGS)
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/work/$$t; echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  { $(call fuzz_run,fuzz/work/$$t); } || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed (fuzz/artifacts/)"; exit 1; fi
+
+## fuzz-smoke: every fuzz target briefly (FUZZ_SECONDS=20) from its seeds, so that they keep building
+fuzz-smoke: FUZZ_SECONDS = 20
+fuzz-smoke:
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	$(FUZZ_CARGO) build $(FUZZ_FLAGS)
+	@scratch=$$(mktemp -d); trap 'rm -rf $$scratch' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $$scratch/$$t; echo "== fuzz-smoke $$t: $(FUZZ_SECONDS) s"; \
+	  { $(call fuzz_run,$$scratch/$$t); } 2>$$scratch/$$t.log || { tail -n 60 $$scratch/$$t.log; exit 1; }; \
+	  grep -h '^#[0-9].*DONE\|stat::number_of_executed_units' $$scratch/$$t.log | tail -n 2; \
+	done
 
 ## lint: formatting and clippy, as CI expects them
 lint:
