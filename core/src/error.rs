@@ -45,12 +45,12 @@ pub struct Problem {
 impl Problem {
     pub fn error(file: &str, code: &'static str, message: impl Into<String>) -> Problem {
         Problem {
-            file: file.to_string(),
+            file: storable(file),
             line: None,
             column: None,
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: storable(&message.into()),
             value: None,
             raw_record: None,
         }
@@ -69,7 +69,7 @@ impl Problem {
     }
 
     pub fn in_column(mut self, column: &str) -> Problem {
-        self.column = Some(column.to_string());
+        self.column = Some(storable(column));
         self
     }
 
@@ -113,7 +113,7 @@ pub const MAX_JOURNALED_BYTES: usize = 64 * 1024;
 /// file: a hostile record of hundreds of megabytes is not stored whole.
 pub fn bounded(text: &str) -> String {
     if text.len() <= MAX_JOURNALED_BYTES {
-        return text.to_string();
+        return storable(text);
     }
     let mut end = MAX_JOURNALED_BYTES;
     while !text.is_char_boundary(end) {
@@ -123,9 +123,19 @@ pub fn bounded(text: &str) -> String {
     let digest = crate::archive::hex(&sha2::Sha256::digest(text.as_bytes()));
     format!(
         "{}… [truncated: {} bytes in all, SHA-256 {digest}]",
-        &text[..end],
+        storable(&text[..end]),
         text.len()
     )
+}
+
+/// Text a journal row (PostgreSQL text) can hold: a NUL byte (a member name of a hostile archive
+/// may have one) becomes U+FFFD.
+fn storable(text: &str) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text.to_string()
+    }
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
@@ -412,6 +422,26 @@ pub type LoadResult<T> = Result<T, LoadError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn problems_hold_no_nul_byte() {
+        let p = Problem::warning("evil\0.zip", "UNKNOWN_FILE", "member \"a\0b\" is not part")
+            .in_column("c\0")
+            .with_value("a\0b")
+            .with_raw_record("x\0y");
+        for text in [
+            &p.file,
+            &p.message,
+            p.column.as_ref().unwrap(),
+            p.value.as_ref().unwrap(),
+            p.raw_record.as_ref().unwrap(),
+        ] {
+            assert!(
+                !text.contains('\0') && text.contains('\u{FFFD}'),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn journaled_values_and_records_are_bounded_with_their_length_and_digest() {

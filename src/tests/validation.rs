@@ -806,6 +806,28 @@ mod tests {
         );
     }
 
+    /// Found by the fuzzer: a member name with a NUL byte was journaled as is, and the journal's
+    /// COPY refused it (an ERROR instead of a journaled UNKNOWN_FILE warning).
+    #[pg_test]
+    fn a_member_name_with_a_nul_byte_is_journaled_without_it() {
+        setup_target();
+        let archive = include_bytes!("../../core/tests/fixtures/hostile/nul-in-member-name.zip");
+        // No entity file: no result row, but a journal with its problems and no ERROR.
+        let result = load_bytes(archive, NAME, "strict", false);
+        assert!(result.is_empty(), "{result:?}");
+        assert_eq!(
+            text("SELECT status FROM sinp_import.imports ORDER BY import_id DESC LIMIT 1"),
+            "rejected"
+        );
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM sinp_import.import_errors
+                  WHERE code = 'UNKNOWN_FILE' AND value LIKE '%' || chr(65533) || '%'"
+            ),
+            1
+        );
+    }
+
     #[pg_test]
     fn an_archive_level_error_rejects_in_lenient_mode_too() {
         setup_target();

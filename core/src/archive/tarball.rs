@@ -77,6 +77,18 @@ impl<'a> TarArchive<'a> {
             for entry in entries {
                 let mut entry = entry.map_err(|e| unreadable(name, e))?;
                 let kind = entry.header().entry_type();
+                // Every entry's data is decompressed, if only to skip it: its declared size is
+                // checked whatever its type (a directory entry claiming terabytes of zeros, a
+                // few kB of bzip2, would otherwise cost hours), and counts in the archive's total.
+                let entry_name = String::from_utf8_lossy(&entry.header().path_bytes()).into_owned();
+                check_member(&entry_name, entry.size(), compressed_size, limits)?;
+                total = total.saturating_add(entry.size());
+                if total > limits.max_total_bytes {
+                    return Err(LoadError::LimitExceeded {
+                        what: format!("more than {} bytes in its entries", limits.max_total_bytes),
+                        setting: "sinp_import.max_archive_size",
+                    });
+                }
                 if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
                     let limit = if kind.is_gnu_longname() {
                         MAX_LONG_NAME
@@ -123,8 +135,6 @@ impl<'a> TarArchive<'a> {
                 };
                 let member = path.trim_start_matches("./").to_string();
                 let size = entry.size();
-                check_member(&member, size, compressed_size, limits)?;
-                total = total.saturating_add(size);
                 if members.len() >= limits.max_members || total > limits.max_total_bytes {
                     return Err(LoadError::LimitExceeded {
                         what: format!(
