@@ -500,6 +500,47 @@ SELECT o.id_synthese, a.id_area
        ) AS a
  CROSS JOIN LATERAL unnest(g.ids) AS o(id_synthese);
 
+-- name: sensitivity synthese
+-- The work of GeoNature's tri_insert_calculate_sensitivity / tri_update_calculate_sensitivity, done
+-- once for the written observations, set-based: the rules of gn_sensitivity (as its function
+-- get_id_nomenclature_sensitivity reads them: the observation's cd_ref, its day of the year, its
+-- year within the rule's duration, its local geometry within the rule's areas, its biological
+-- status or behaviour among the rule's criteria; the strictest matching rule wins). Unlike
+-- GeoNature's triggers, the result never lowers what the archive declared: the stricter of the two
+-- is kept. Only observations of a taxon that has rules are read twice. Returns how many were raised.
+WITH candidates AS (
+    SELECT t.id_synthese, t.date_min::date AS day, t.the_geom_local AS geom, x.cd_ref,
+           t.id_nomenclature_bio_status AS bio_status, t.id_nomenclature_behaviour AS behaviour
+      FROM sinp_written AS w
+      JOIN gn_synthese.synthese AS t ON t.id_synthese = w.id
+      JOIN taxonomie.taxref AS x ON x.cd_nom = t.cd_nom
+     WHERE w.entity = 'synthese'
+       AND x.cd_ref IN (SELECT r.cd_ref FROM gn_sensitivity.t_sensitivity_rules_cd_ref AS r)
+), computed AS (
+    SELECT DISTINCT ON (o.id_synthese) o.id_synthese, r.id_nomenclature_sensitivity, n.cd_nomenclature
+      FROM candidates AS o
+      JOIN gn_sensitivity.t_sensitivity_rules_cd_ref AS r ON r.cd_ref = o.cd_ref
+      JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = r.id_nomenclature_sensitivity
+      LEFT JOIN gn_sensitivity.cor_sensitivity_area AS ra ON ra.id_sensitivity = r.id_sensitivity
+      LEFT JOIN ref_geo.l_areas AS a ON a.id_area = ra.id_area
+      LEFT JOIN gn_sensitivity.cor_sensitivity_criteria AS c ON c.id_sensitivity = r.id_sensitivity
+     WHERE (a.geom IS NULL OR public.ST_Intersects(o.geom, a.geom))
+       AND to_char(o.day, 'MMDD') BETWEEN to_char(r.date_min, 'MMDD') AND to_char(r.date_max, 'MMDD')
+       AND date_part('year', CURRENT_TIMESTAMP) - r.sensitivity_duration <= date_part('year', o.day)
+       AND (c.id_criteria IS NULL OR c.id_criteria IN (o.bio_status, o.behaviour))
+     ORDER BY o.id_synthese, n.cd_nomenclature DESC
+), raised AS (
+    UPDATE gn_synthese.synthese AS t
+       SET id_nomenclature_sensitivity = c.id_nomenclature_sensitivity
+      FROM computed AS c
+     WHERE t.id_synthese = c.id_synthese
+       AND (t.id_nomenclature_sensitivity IS NULL
+            OR (SELECT d.cd_nomenclature FROM ref_nomenclatures.t_nomenclatures AS d
+                 WHERE d.id_nomenclature = t.id_nomenclature_sensitivity) < c.cd_nomenclature)
+    RETURNING t.id_synthese
+)
+SELECT count(*) FROM raised;
+
 -- name: unchecked links
 -- Whether the post-work may insert into {table} with session_replication_role = replica for that
 -- statement only: then PostgreSQL does not check the foreign keys of each new row (a check is a

@@ -66,7 +66,10 @@ FROM unnest(ARRAY[
     'gn_synthese.synthese',
     'gn_synthese.cor_area_synthese',
     'gn_synthese.cor_observer_synthese',
-    'gn_synthese.t_log_synthese'
+    'gn_synthese.t_log_synthese',
+    'gn_sensitivity.t_sensitivity_rules',
+    'gn_sensitivity.cor_sensitivity_area',
+    'gn_sensitivity.cor_sensitivity_criteria'
 ]) AS t
 WHERE pg_catalog.to_regclass(t) IS NULL;
 
@@ -80,6 +83,7 @@ CREATE SCHEMA IF NOT EXISTS utilisateurs;
 CREATE SCHEMA IF NOT EXISTS gn_commons;
 CREATE SCHEMA IF NOT EXISTS gn_meta;
 CREATE SCHEMA IF NOT EXISTS gn_synthese;
+CREATE SCHEMA IF NOT EXISTS gn_sensitivity;
 
 -- -----------------------------------------------------------------------------------------------------
 -- ref_nomenclatures
@@ -641,6 +645,78 @@ CREATE TABLE IF NOT EXISTS gn_synthese.t_log_synthese (
     CONSTRAINT t_log_synthese_pkey PRIMARY KEY (id_synthese)
 );
 
+-- -----------------------------------------------------------------------------------------------------
+-- gn_sensitivity: GeoNature's sensitivity rules (empty: load your referential, e.g. the INPN's, then
+-- REFRESH MATERIALIZED VIEW gn_sensitivity.t_sensitivity_rules_cd_ref). A rule gives a taxon (and the
+-- taxa below it) a sensitivity, possibly only within areas, a period of the year, a number of years
+-- after the observation, and for some biological statuses or behaviours.
+-- -----------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS gn_sensitivity.t_sensitivity_rules (
+    id_sensitivity               serial,
+    cd_nom                       integer NOT NULL,
+    nom_cite                     character varying(1000),
+    id_nomenclature_sensitivity  integer NOT NULL,
+    sensitivity_duration         integer NOT NULL,
+    sensitivity_territory        character varying(1000),
+    id_territory                 character varying(50),
+    date_min                     date,
+    date_max                     date,
+    source                       character varying(250),
+    active                       boolean DEFAULT true,
+    comments                     character varying(500),
+    meta_create_date             timestamp without time zone DEFAULT now(),
+    meta_update_date             timestamp without time zone,
+    CONSTRAINT t_sensitivity_rules_pkey PRIMARY KEY (id_sensitivity),
+    CONSTRAINT fk_t_sensitivity_rules_cd_nom FOREIGN KEY (cd_nom)
+        REFERENCES taxonomie.taxref (cd_nom) ON UPDATE CASCADE,
+    CONSTRAINT fk_t_sensitivity_rules_id_nomenclature_sensitivity FOREIGN KEY (id_nomenclature_sensitivity)
+        REFERENCES ref_nomenclatures.t_nomenclatures (id_nomenclature) ON UPDATE CASCADE
+);
+
+CREATE TABLE IF NOT EXISTS gn_sensitivity.cor_sensitivity_area (
+    id_sensitivity  integer,
+    id_area         integer,
+    CONSTRAINT fk_cor_sensitivity_area_id_area_fkey FOREIGN KEY (id_area)
+        REFERENCES ref_geo.l_areas (id_area),
+    CONSTRAINT fk_cor_sensitivity_area_id_sensitivity_fkey FOREIGN KEY (id_sensitivity)
+        REFERENCES gn_sensitivity.t_sensitivity_rules (id_sensitivity)
+);
+
+CREATE TABLE IF NOT EXISTS gn_sensitivity.cor_sensitivity_criteria (
+    id_sensitivity        integer,
+    id_criteria           integer,
+    id_type_nomenclature  integer,
+    CONSTRAINT criteria_id_type_nomenclature_fkey FOREIGN KEY (id_type_nomenclature)
+        REFERENCES ref_nomenclatures.bib_nomenclatures_types (id_type),
+    CONSTRAINT criteria_id_criteria_fkey FOREIGN KEY (id_criteria)
+        REFERENCES ref_nomenclatures.t_nomenclatures (id_nomenclature),
+    CONSTRAINT criteria_id_sensitivity_fkey FOREIGN KEY (id_sensitivity)
+        REFERENCES gn_sensitivity.t_sensitivity_rules (id_sensitivity)
+);
+
+-- The active rules by the cd_ref they apply to: the rule's own taxon and every taxon below it
+-- (cd_taxsup), a rule without period covering the whole year.
+CREATE MATERIALIZED VIEW IF NOT EXISTS gn_sensitivity.t_sensitivity_rules_cd_ref AS
+WITH RECURSIVE below (cd_ref, id_sensitivity, cd_nom, nom_cite, id_nomenclature_sensitivity,
+                      sensitivity_duration, sensitivity_territory, id_territory, date_min, date_max,
+                      active, comments, meta_create_date, meta_update_date) AS (
+    SELECT t.cd_ref, r.id_sensitivity, r.cd_nom, r.nom_cite, r.id_nomenclature_sensitivity,
+           r.sensitivity_duration, r.sensitivity_territory, r.id_territory,
+           coalesce(r.date_min, DATE '1900-01-01'), coalesce(r.date_max, DATE '1900-12-31'),
+           r.active, r.comments, r.meta_create_date, r.meta_update_date
+      FROM gn_sensitivity.t_sensitivity_rules AS r
+      JOIN taxonomie.taxref AS t ON t.cd_nom = r.cd_nom
+     WHERE r.active
+    UNION ALL
+    SELECT t.cd_ref, b.id_sensitivity, t.cd_nom, b.nom_cite, b.id_nomenclature_sensitivity,
+           b.sensitivity_duration, b.sensitivity_territory, b.id_territory, b.date_min, b.date_max,
+           b.active, b.comments, b.meta_create_date, b.meta_update_date
+      FROM below AS b
+      JOIN taxonomie.taxref AS t ON t.cd_taxsup = b.cd_ref
+)
+SELECT * FROM below
+WITH DATA;
+
 -- Indexes GeoNature does not have: built only together with a synthese created by this run, never on
 -- an existing (possibly large, production) table.
 DO $do$
@@ -787,6 +863,125 @@ END;
 $fn$
 $ddl$;
     END IF;
+
+    -- The id of a nomenclature from its type's mnemonic and its code (NULL when there is none).
+    IF pg_catalog.to_regprocedure('ref_nomenclatures.get_id_nomenclature(character varying, character varying)') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION ref_nomenclatures.get_id_nomenclature(mytype character varying, mycdnomenclature character varying)
+RETURNS integer
+LANGUAGE sql STABLE AS $fn$
+    SELECT n.id_nomenclature
+      FROM ref_nomenclatures.t_nomenclatures AS n
+      JOIN ref_nomenclatures.bib_nomenclatures_types AS t ON t.id_type = n.id_type
+     WHERE t.mnemonique OPERATOR(pg_catalog.=) mytype
+       AND n.cd_nomenclature OPERATOR(pg_catalog.=) mycdnomenclature
+$fn$
+$ddl$;
+    END IF;
+
+    -- The cd_ref (valid name) of a taxon, from its cd_nom.
+    IF pg_catalog.to_regprocedure('taxonomie.find_cdref(integer)') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION taxonomie.find_cdref(id integer) RETURNS integer
+LANGUAGE sql STABLE AS $fn$
+    SELECT t.cd_ref FROM taxonomie.taxref AS t WHERE t.cd_nom OPERATOR(pg_catalog.=) id
+$fn$
+$ddl$;
+    END IF;
+
+    -- The sensitivity GeoNature's rules give an observation: the strictest (highest code) of the
+    -- rules of its cd_ref that match its day of the year, its year (within the rule's duration),
+    -- its geometry (when the rule has areas) and its biological status or behaviour (when the rule
+    -- has criteria); code 0 (not sensitive) when none matches.
+    IF pg_catalog.to_regprocedure('gn_sensitivity.get_id_nomenclature_sensitivity(date, integer, public.geometry, jsonb)') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION gn_sensitivity.get_id_nomenclature_sensitivity(my_date_obs date, my_cd_ref integer,
+                                                               my_geom public.geometry, my_criterias jsonb)
+RETURNS integer
+LANGUAGE sql STABLE AS $fn$
+    SELECT coalesce(
+        (SELECT r.id_nomenclature_sensitivity
+           FROM gn_sensitivity.t_sensitivity_rules_cd_ref AS r
+           JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = r.id_nomenclature_sensitivity
+           LEFT JOIN gn_sensitivity.cor_sensitivity_area AS ra ON ra.id_sensitivity = r.id_sensitivity
+           LEFT JOIN ref_geo.l_areas AS a ON a.id_area = ra.id_area
+           LEFT JOIN gn_sensitivity.cor_sensitivity_criteria AS c ON c.id_sensitivity = r.id_sensitivity
+          WHERE r.cd_ref = my_cd_ref
+            AND (a.geom IS NULL OR public.st_intersects(my_geom, a.geom))
+            AND pg_catalog.to_char(my_date_obs, 'MMDD') BETWEEN pg_catalog.to_char(r.date_min, 'MMDD')
+                                                            AND pg_catalog.to_char(r.date_max, 'MMDD')
+            AND pg_catalog.date_part('year', CURRENT_TIMESTAMP) - r.sensitivity_duration
+                <= pg_catalog.date_part('year', my_date_obs)
+            AND (c.id_criteria IS NULL
+                 OR c.id_criteria IN (SELECT e.value::integer FROM pg_catalog.jsonb_each_text(my_criterias) AS e))
+          ORDER BY n.cd_nomenclature DESC
+          LIMIT 1),
+        ref_nomenclatures.get_id_nomenclature('SENSIBILITE', '0'))
+$fn$
+$ddl$;
+    END IF;
+
+    -- Sensitivity of new observations, per statement, from the transition table "new": GeoNature
+    -- overwrites whatever was written with the rules' result.
+    IF pg_catalog.to_regprocedure('gn_synthese.fct_tri_calculate_sensitivity_on_each_statement()') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION gn_synthese.fct_tri_calculate_sensitivity_on_each_statement() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    UPDATE gn_synthese.synthese AS s
+       SET id_nomenclature_sensitivity = gn_sensitivity.get_id_nomenclature_sensitivity(
+               n.date_min::date, taxonomie.find_cdref(n.cd_nom), n.the_geom_local,
+               pg_catalog.jsonb_build_object('STATUT_BIO', n.id_nomenclature_bio_status,
+                                             'OCC_COMPORTEMENT', n.id_nomenclature_behaviour))
+      FROM new AS n
+     WHERE s.id_synthese = n.id_synthese;
+    RETURN NULL;
+END;
+$fn$
+$ddl$;
+    END IF;
+
+    -- Sensitivity of an updated observation (its date, taxon, geometry, status or behaviour written).
+    IF pg_catalog.to_regprocedure('gn_synthese.fct_tri_update_sensitivity_on_each_row()') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION gn_synthese.fct_tri_update_sensitivity_on_each_row() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    NEW.id_nomenclature_sensitivity = gn_sensitivity.get_id_nomenclature_sensitivity(
+        NEW.date_min::date, taxonomie.find_cdref(NEW.cd_nom), NEW.the_geom_local,
+        pg_catalog.jsonb_build_object('STATUT_BIO', NEW.id_nomenclature_bio_status,
+                                      'OCC_COMPORTEMENT', NEW.id_nomenclature_behaviour));
+    RETURN NEW;
+END;
+$fn$
+$ddl$;
+    END IF;
+
+    -- The observers text of an observation, rewritten from its linked users ("NAME First, ...") on
+    -- every change of its links, as GeoNature does.
+    IF pg_catalog.to_regprocedure('gn_synthese.fct_tri_maj_observers_txt()') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION gn_synthese.fct_tri_maj_observers_txt() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    observation integer;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        observation := OLD.id_synthese;
+    ELSE
+        observation := NEW.id_synthese;
+    END IF;
+    UPDATE gn_synthese.synthese AS s
+       SET observers = (SELECT pg_catalog.array_to_string(pg_catalog.array_agg(r.nom_role || ' ' || r.prenom_role), ', ')
+                          FROM utilisateurs.t_roles AS r
+                         WHERE r.id_role IN (SELECT c.id_role FROM gn_synthese.cor_observer_synthese AS c
+                                              WHERE c.id_synthese = observation))
+     WHERE s.id_synthese = observation;
+    RETURN NULL;
+END;
+$fn$
+$ddl$;
+    END IF;
 END
 $do$;
 
@@ -814,6 +1009,15 @@ BEGIN
             ('gn_synthese.synthese', 'tri_log_delete_synthese',
              'AFTER DELETE', 'REFERENCING OLD TABLE AS old_table FOR EACH STATEMENT',
              'gn_synthese.fct_tri_log_delete_on_synthese()', false),
+            ('gn_synthese.synthese', 'tri_insert_calculate_sensitivity',
+             'AFTER INSERT', 'REFERENCING NEW TABLE AS new FOR EACH STATEMENT',
+             'gn_synthese.fct_tri_calculate_sensitivity_on_each_statement()', false),
+            ('gn_synthese.synthese', 'tri_update_calculate_sensitivity',
+             'BEFORE UPDATE OF date_min, date_max, cd_nom, the_geom_local, id_nomenclature_bio_status, id_nomenclature_behaviour',
+             'FOR EACH ROW', 'gn_synthese.fct_tri_update_sensitivity_on_each_row()', false),
+            ('gn_synthese.cor_observer_synthese', 'trg_maj_synthese_observers_txt',
+             'AFTER INSERT OR UPDATE OR DELETE', 'FOR EACH ROW',
+             'gn_synthese.fct_tri_maj_observers_txt()', false),
             ('gn_synthese.t_sources', 'tri_meta_dates_change_t_sources',
              'BEFORE INSERT OR UPDATE', 'FOR EACH ROW',
              'gn_commons.fct_trg_meta_dates_change()', true),

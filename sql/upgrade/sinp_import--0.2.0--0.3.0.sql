@@ -7,9 +7,12 @@
 CREATE TABLE sinp_import.load_lock ();
 COMMENT ON TABLE sinp_import.load_lock IS 'Locked by every load and validation while it runs (they wait for each other); loaders need UPDATE on it.';
 
--- GeoNature's trigger that rewrites synthese.observers from the linked users is disabled during
--- loads: the archive's text is the truth.
+-- GeoNature's sensitivity triggers are replaced by the loader's own application of the rules (never
+-- lowering the archive's sensitivity); its trigger that rewrites synthese.observers from the linked
+-- users is disabled during loads: the archive's text is the truth.
 INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by) VALUES
+    ('gn_synthese.synthese', 'tri_insert_calculate_sensitivity', 'gn_sensitivity''s rules applied once to the written observations; the stricter of their result and the archive''s sensitivity is kept'),
+    ('gn_synthese.synthese', 'tri_update_calculate_sensitivity', 'gn_sensitivity''s rules applied once to the written observations; the stricter of their result and the archive''s sensitivity is kept'),
     ('gn_synthese.cor_observer_synthese', 'trg_maj_synthese_observers_txt', 'nothing: the archive''s observers text is kept as written (GeoNature''s trigger would rewrite it from the linked users, losing e-mails, organisms, [uuid]s and observers without a user)')
 ON CONFLICT DO NOTHING;
 

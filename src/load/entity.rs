@@ -523,6 +523,9 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
         .map_err(spi_error)?;
     }
     Spi::run("ANALYZE sinp_written").map_err(spi_error)?;
+    if ctx.apply_sensitivity_rules {
+        apply_sensitivity_rules(ctx, entity)?;
+    }
 
     let vars = [("stage", stage.as_str()), ("entity", entity.name)];
     let unchecked = unchecked_link_tables(entity)?;
@@ -602,6 +605,30 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     staged.counts.inserted = inserted;
     staged.counts.updated = updated;
     staged.counts.unchanged = upserts - inserted - updated;
+    Ok(())
+}
+
+/// GeoNature's sensitivity rules applied to the written observations (sql/merge.sql "sensitivity
+/// synthese"), the stricter of their result and the archive's value kept: a warning counts the
+/// observations the rules made more restricted.
+fn apply_sensitivity_rules(ctx: &mut LoadContext, entity: &Entity) -> LoadResult<()> {
+    let Some(body) = statement(&format!("sensitivity {}", entity.name)) else {
+        return Ok(());
+    };
+    super::progress(&format!("sensitivity rules of {}", entity.name));
+    let raised = Spi::get_one::<i64>(body).map_err(spi_error)?.unwrap_or(0);
+    if raised > 0 {
+        ctx.problems.push(
+            Problem::warning(
+                entity.file,
+                "SENSITIVITY_RAISED",
+                format!(
+                    "{raised} observations are more sensitive by the rules of gn_sensitivity than the archive says: the stricter sensitivity is stored"
+                ),
+            )
+            .in_column("code_nomenclature_sensitivity"),
+        );
+    }
     Ok(())
 }
 

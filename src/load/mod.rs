@@ -97,6 +97,9 @@ pub struct LoadContext {
     pub taxref_version: Option<String>,
     /// The file being staged, written or deleted: a refusal of PostgreSQL is reported on it.
     pub current_file: &'static str,
+    /// GeoNature's sensitivity triggers were disabled for the load: its rules are applied by the
+    /// loader to the written observations.
+    pub apply_sensitivity_rules: bool,
 }
 
 /// Reports a step of a long load: a NOTICE for the caller, and the backend's activity text, so
@@ -498,6 +501,7 @@ fn new_context(problems: Vec<Problem>, meta: &MetaArchive) -> LoadResult<LoadCon
         local_srid: local_srid()?,
         taxref_version: meta.get("taxref_version").map(str::to_string),
         current_file: SYNTHESE_FILE,
+        apply_sensitivity_rules: false,
     })
 }
 
@@ -689,6 +693,11 @@ fn apply(
         Apply::Write => Some(triggers::disable()?),
         Apply::CheckOnly => None,
     };
+    ctx.apply_sensitivity_rules = disabled.as_ref().is_some_and(|d| {
+        triggers::SENSITIVITY_TRIGGERS
+            .iter()
+            .any(|name| d.includes(name))
+    });
     Spi::run(sql::statement("written").expect("sql/merge.sql has written")).map_err(spi_error)?;
     let mut staged_entities = Vec::new();
     let mut counts = Vec::new();

@@ -14,7 +14,7 @@ const NEW: [&str; 3] = [
 ];
 
 /// (file, line, column, severity, code, value) of every problem of the last import.
-type Journaled = (
+pub(super) type Journaled = (
     String,
     Option<i64>,
     Option<String>,
@@ -23,7 +23,7 @@ type Journaled = (
     Option<String>,
 );
 
-fn last_problems() -> Vec<Journaled> {
+pub(super) fn last_problems() -> Vec<Journaled> {
     Spi::connect(|client| {
         client
             .select(
@@ -71,7 +71,7 @@ fn message(code: &str, line: i64) -> String {
     .unwrap_or_default()
 }
 
-fn entity<'a>(result: &'a [ResultRow], name: &str) -> &'a ResultRow {
+pub(super) fn entity<'a>(result: &'a [ResultRow], name: &str) -> &'a ResultRow {
     result
         .iter()
         .find(|r| r.1 == name)
@@ -79,11 +79,11 @@ fn entity<'a>(result: &'a [ResultRow], name: &str) -> &'a ResultRow {
 }
 
 /// (inserted, updated, deleted, unchanged, rejected) of an entity's result row.
-fn counts(row: &ResultRow) -> (i64, i64, i64, i64, i64) {
+pub(super) fn counts(row: &ResultRow) -> (i64, i64, i64, i64, i64) {
     (row.2, row.3, row.4, row.5, row.6)
 }
 
-fn observation(key: &str, column: &str) -> Option<String> {
+pub(super) fn observation(key: &str, column: &str) -> Option<String> {
     text(&format!(
         "SELECT {column}::text FROM gn_synthese.synthese WHERE unique_id_sinp = '{key}'"
     ))
@@ -97,7 +97,7 @@ fn source_of(key: &str) -> Option<String> {
 }
 
 /// The valid archive with a meta_update_date per synthese row.
-fn versioned(archive: MiniArchive, date: &str) -> MiniArchive {
+pub(super) fn versioned(archive: MiniArchive, date: &str) -> MiniArchive {
     archive.edit("synthese.csv", |records| {
         records[0].push("meta_update_date".to_string());
         for row in &mut records[1..] {
@@ -107,7 +107,7 @@ fn versioned(archive: MiniArchive, date: &str) -> MiniArchive {
 }
 
 /// Sets a synthese column on one row (0 = first record), by name.
-fn set_synthese(records: &mut [Vec<String>], row: usize, column: &str, value: &str) {
+pub(super) fn set_synthese(records: &mut [Vec<String>], row: usize, column: &str, value: &str) {
     let position = records[0].iter().position(|c| c == column).unwrap();
     records[row + 1][position] = value.to_string();
 }
@@ -128,7 +128,7 @@ fn archive_of_another_source() -> MiniArchive {
         })
 }
 
-const NAME: &str = "2021-01-02_sinp_paca_other.zip";
+pub(super) const NAME: &str = "2021-01-02_sinp_paca_other.zip";
 
 #[pg_schema]
 mod tests {
@@ -739,47 +739,6 @@ mod tests {
             "{result:?}"
         );
         assert_eq!(observation(OBS[0], "cd_hab").as_deref(), Some("1"));
-    }
-
-    /// GeoNature's trg_maj_synthese_observers_txt rewrites synthese.observers from the linked
-    /// users on every link row: disabled during loads, so the archive's text is kept exactly.
-    #[pg_test]
-    fn geonature_s_observers_text_trigger_does_not_rewrite_the_archive_s_observers() {
-        setup_target();
-        Spi::run(
-            "CREATE FUNCTION public.sinp_test_observers_txt() RETURNS trigger LANGUAGE plpgsql AS
-               $$BEGIN
-                   UPDATE gn_synthese.synthese AS s
-                      SET observers = (SELECT string_agg(r.nom_role || ' ' || coalesce(r.prenom_role, ''), ', ')
-                                         FROM gn_synthese.cor_observer_synthese AS c
-                                         JOIN utilisateurs.t_roles AS r USING (id_role)
-                                        WHERE c.id_synthese = NEW.id_synthese)
-                    WHERE s.id_synthese = NEW.id_synthese;
-                   RETURN NULL;
-               END$$;
-             CREATE TRIGGER trg_maj_synthese_observers_txt AFTER INSERT OR UPDATE OR DELETE
-               ON gn_synthese.cor_observer_synthese FOR EACH ROW
-               EXECUTE FUNCTION public.sinp_test_observers_txt()",
-        )
-        .unwrap();
-        let result = load_bytes(&MiniArchive::valid().zip(), NAME, "strict", false);
-        assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
-        assert_eq!(
-            observation(OBS[0], "observers").as_deref(),
-            Some(format!("DOE John <j@x.org> [{USER}]").as_str())
-        );
-        assert_eq!(
-            count("SELECT count(*) FROM gn_synthese.cor_observer_synthese"),
-            3
-        );
-        assert_eq!(disabled_managed_triggers(), 0);
-        assert_eq!(
-            text(
-                "SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'trg_maj_synthese_observers_txt'"
-            )
-            .as_deref(),
-            Some("O")
-        );
     }
 
     #[pg_test]
