@@ -86,6 +86,29 @@ SELECT s._line, concat_ws(', ', {values})
    AND NOT EXISTS (SELECT FROM {referenced} AS r WHERE {matches})
  ORDER BY s._line;
 
+-- name: target checks
+-- The CHECK constraints of the table $1 (a partitioned table's are read on it, once), with their
+-- expression over the table's column names and the columns it reads, quoted, with their types.
+SELECT con.conname::text,
+       pg_catalog.pg_get_expr(con.conbin, con.conrelid),
+       pg_catalog.array_agg(pg_catalog.quote_ident(a.attname) ORDER BY a.attnum),
+       pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+  FROM pg_catalog.pg_constraint AS con
+  JOIN pg_catalog.pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
+ WHERE con.contype = 'c'
+   AND con.conrelid = $1::pg_catalog.regclass
+ GROUP BY con.oid, con.conname, con.conbin, con.conrelid
+ ORDER BY con.oid;
+
+-- name: target check values
+-- The staged I and U rows the target's CHECK constraint would refuse: its expression
+-- ({expression}, as the catalog gives it) is false over the row's staged values, each cast to the
+-- target column's type and named as that column ({columns}). NULL passes, as in PostgreSQL.
+SELECT t._line, concat_ws(', ', {values})
+  FROM (SELECT s._line, {columns} FROM {stage} AS s WHERE s._action <> 'D') AS t
+ WHERE NOT ({expression})
+ ORDER BY t._line;
+
 -- name: referenced deletes
 -- The D rows of {stage} whose row of {table} rows of {referencing} still reference through the
 -- foreign key {constraint} ({matches}): PostgreSQL would refuse the delete. Rows this archive

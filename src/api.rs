@@ -261,3 +261,8 @@ extension_sql_file!(
     name = "inbox",
     requires = ["journal", inbox_files, begin_load_inbox, load_archive_path]
 );
+extension_sql_file!(
+    "../sql/access.sql",
+    name = "access",
+    requires = ["journal", "inbox"]
+);

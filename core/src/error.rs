@@ -384,7 +384,7 @@ impl LoadError {
                 "A constraint or trigger of the target refused rows the checks let through: see docs/errors.md (CONSTRAINT_VIOLATION).".to_string(),
             ),
             LoadError::PrivilegeMissing { object, privilege } => Some(format!(
-                "A superuser grants it to the roles that load: GRANT {privilege} ON {object} TO <role>;"
+                "A superuser gives a role all a load needs of the extension with SELECT sinp_import.grant_loader('<role>'); or this privilege alone with GRANT {privilege} ON {object} TO <role>;"
             )),
             LoadError::InboxNotSet => Some(
                 "Pass the directory, CALL sinp_import.load_inbox('/srv/sinp/inbox'), or set it once: ALTER SYSTEM SET sinp_import.inbox_dir = '/srv/sinp/inbox'; SELECT pg_reload_conf();".to_string(),

@@ -1,16 +1,21 @@
-//! The target's foreign keys on columns the archive gives as they are (`cd_nom` to
-//! `taxonomie.taxref`, `cd_hab` to `ref_habitats.habref`, any other a database adds), read from the
-//! catalog: a value one of them would refuse is a row problem, found set-based on the staging
-//! table before anything is written, rather than an ERROR of the write. The links the loader
-//! resolves itself (sources, datasets, users, nomenclatures, areas) are not checked here.
+//! The target's foreign keys and CHECK constraints on columns the archive gives as they are
+//! (`cd_nom` to `taxonomie.taxref`, `cd_hab` to `ref_habitats.habref`, `date_max >= date_min`, any
+//! other a database adds), read from the catalog: a value one of them would refuse is a row
+//! problem, found set-based on the staging table before anything is written, rather than an ERROR
+//! of the write. What the loader derives or resolves itself (sources, datasets, users,
+//! nomenclatures, areas, geometries) is not checked here.
+
+use pgrx::prelude::*;
 
 use super::catalog::{foreign_keys, Direction};
+use super::spi_error;
 use super::sql::{render, statement};
 use crate::error::LoadResult;
 use crate::spec::staging::{quote_ident, StagingLayout};
 use crate::spec::{Entity, Role};
 
-/// One foreign key of the target on values of the archive, as a check of the staged rows.
+/// One foreign key or CHECK constraint of the target on values of the archive, as a check of the
+/// staged rows.
 pub struct ValueKeyCheck {
     /// "foreign key values" of sql/merge.sql, for the entity's staging table.
     pub sql: String,
@@ -90,6 +95,87 @@ pub fn value_key_checks(entity: &Entity, stage: &str) -> LoadResult<Vec<ValueKey
                 key.other_table, key.constraint
             ),
             staged,
+        });
+    }
+    Ok(checks)
+}
+
+/// The fields stored as they are, by target column (quoted): (field index, staging column).
+fn stored_as_is(entity: &Entity, column: &str, layout: &StagingLayout) -> Option<(usize, String)> {
+    let field = entity
+        .fields
+        .iter()
+        .position(|f| matches!(f.role, Role::Column(c) if quote_ident(c) == column))?;
+    let slot = layout.slots[field].primary?;
+    Some((field, layout.columns[slot].name.clone()))
+}
+
+/// The target's CHECK constraints whose every column is a field of the archive stored as it is:
+/// evaluated on the staged rows, each a check like those of the foreign keys above. A constraint
+/// that reads a column the loader derives (a geometry, a resolved link or nomenclature) is left
+/// to PostgreSQL: should it refuse a row, the load is a journaled rejection (CONSTRAINT_VIOLATION).
+pub fn check_constraint_checks(entity: &Entity, stage: &str) -> LoadResult<Vec<ValueKeyCheck>> {
+    let layout = StagingLayout::for_entity(entity);
+    let table = entity.qualified_table();
+    let constraints: Vec<(String, String, Vec<String>, Vec<String>)> = Spi::connect(|client| {
+        client
+            .select(
+                statement("target checks").expect("sql/merge.sql has target checks"),
+                None,
+                &[table.as_str().into()],
+            )
+            .map_err(spi_error)?
+            .map(|row| {
+                Ok((
+                    row.get::<String>(1).map_err(spi_error)?.unwrap_or_default(),
+                    row.get::<String>(2).map_err(spi_error)?.unwrap_or_default(),
+                    row.get::<Vec<String>>(3)
+                        .map_err(spi_error)?
+                        .unwrap_or_default(),
+                    row.get::<Vec<String>>(4)
+                        .map_err(spi_error)?
+                        .unwrap_or_default(),
+                ))
+            })
+            .collect::<LoadResult<Vec<_>>>()
+    })?;
+    let mut checks = Vec::new();
+    for (constraint, expression, columns, types) in constraints {
+        let Some(stored): Option<Vec<(usize, String)>> = columns
+            .iter()
+            .map(|c| stored_as_is(entity, c, &layout))
+            .collect()
+        else {
+            continue;
+        };
+        if stored.is_empty() {
+            continue;
+        }
+        let projection: Vec<String> = stored
+            .iter()
+            .zip(columns.iter().zip(&types))
+            .map(|((_, staged), (column, ty))| {
+                format!("s.{}::{ty} AS {column}", quote_ident(staged))
+            })
+            .collect();
+        let values: Vec<String> = columns.iter().map(|c| format!("t.{c}::text")).collect();
+        let sql = render(
+            statement("target check values").expect("sql/merge.sql has target check values"),
+            &[
+                ("stage", stage),
+                ("columns", &projection.join(", ")),
+                ("values", &values.join(", ")),
+                ("expression", &expression),
+            ],
+        );
+        checks.push(ValueKeyCheck {
+            sql,
+            code: "CHECK_CONSTRAINT_FAILED",
+            column: entity.fields[stored[0].0].name,
+            message: format!(
+                "the CHECK constraint {constraint} of {table} refuses this value: {expression}"
+            ),
+            staged: stored.into_iter().map(|(_, staged)| staged).collect(),
         });
     }
     Ok(checks)

@@ -168,6 +168,10 @@ pub fn stage<R: Read + Send>(
         let key_columns: Vec<String> =
             super::constraints::value_key_checks(entity, &stage_table(entity))?
                 .into_iter()
+                .chain(super::constraints::check_constraint_checks(
+                    entity,
+                    &stage_table(entity),
+                )?)
                 .flat_map(|check| check.staged)
                 .collect();
         let names: Vec<&str> = names
@@ -338,8 +342,12 @@ fn run_checks(ctx: &mut LoadContext, entity: &'static Entity, stage: &str) -> Lo
         let vars = [("stage", stage), ("local_srid", local_srid.as_str())];
         checks.push((render(body, &vars), code, column.to_string(), None));
     }
-    // The target's foreign keys on values the archive gives as they are (cd_nom, cd_hab...).
-    for check in super::constraints::value_key_checks(entity, stage)? {
+    // The target's foreign keys and CHECK constraints on values the archive gives as they are
+    // (cd_nom, cd_hab, date_max >= date_min...).
+    for check in super::constraints::value_key_checks(entity, stage)?
+        .into_iter()
+        .chain(super::constraints::check_constraint_checks(entity, stage)?)
+    {
         checks.push((
             check.sql,
             check.code,

@@ -532,9 +532,10 @@ mod tests {
     #[pg_test]
     fn a_write_postgresql_refuses_is_a_journaled_rejection() {
         setup_target();
-        // Constraints the loader's checks know nothing of: a CHECK and a foreign key.
+        // Constraints the loader's checks leave to PostgreSQL: a CHECK on a column the loader
+        // derives (the source's id), and a foreign key enforced by a trigger.
         Spi::run(
-            "ALTER TABLE gn_synthese.synthese ADD CONSTRAINT sinp_test_count CHECK (count_max < 3)",
+            "ALTER TABLE gn_synthese.synthese ADD CONSTRAINT sinp_test_count CHECK (id_source < 0)",
         )
         .unwrap();
         for mode in ["strict", "lenient"] {

@@ -223,4 +223,126 @@ mod tests {
             2
         );
     }
+
+    /// GeoNature's owner is not a superuser: one call of grant_loader by a superuser, and it
+    /// loads (GeoNature's triggers disabled and enabled again as the tables' owner) and validates.
+    #[pg_test]
+    fn the_owner_of_the_geonature_tables_loads_after_grant_loader() {
+        setup_target();
+        Spi::run(
+            "CREATE ROLE sinp_test_geonatadmin;
+             DO $$
+             DECLARE r record;
+             BEGIN
+                 FOR r IN SELECT n.nspname, c.relname, c.relkind
+                            FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                           WHERE n.nspname IN ('gn_synthese', 'gn_meta', 'gn_sensitivity', 'utilisateurs',
+                                               'ref_geo', 'ref_nomenclatures', 'taxonomie')
+                             AND c.relkind IN ('r', 'm') LOOP
+                     EXECUTE format('ALTER %s %I.%I OWNER TO sinp_test_geonatadmin',
+                                    CASE r.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                                    r.nspname, r.relname);
+                 END LOOP;
+                 FOR r IN SELECT nspname FROM pg_namespace
+                           WHERE nspname IN ('gn_synthese', 'gn_meta', 'gn_sensitivity', 'gn_commons',
+                                             'utilisateurs', 'ref_geo', 'ref_nomenclatures', 'taxonomie') LOOP
+                     EXECUTE format('ALTER SCHEMA %I OWNER TO sinp_test_geonatadmin', r.nspname);
+                 END LOOP;
+             END
+             $$;",
+        )
+        .unwrap();
+        assert_eq!(
+            text("SELECT sinp_import.grant_loader('sinp_test_geonatadmin')").as_deref(),
+            Some("sinp_test_geonatadmin may load: usage of schema sinp_import, its journal and its lock granted")
+        );
+        Spi::run("SET LOCAL ROLE sinp_test_geonatadmin").unwrap();
+        let errors = Spi::get_one_with_args::<i64>(
+            "SELECT count(*) FROM sinp_import.validate_archive($1, $2) WHERE severity = 'error'",
+            &[MiniArchive::valid().zip().into(), NAME.into()],
+        )
+        .unwrap();
+        assert_eq!(errors, Some(0));
+        let result = load_bytes(&MiniArchive::valid().zip(), NAME, "strict", false);
+        assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 3);
+        assert_eq!(
+            text("SELECT string_agg(DISTINCT status, ',') FROM sinp_import.imports").as_deref(),
+            Some("applied")
+        );
+        Spi::run("RESET ROLE").unwrap();
+        assert_eq!(disabled_managed_triggers(), 0);
+        assert_eq!(
+            observation(OBS[0], "observers").as_deref(),
+            Some(format!("DOE John <j@x.org> [{USER}]").as_str())
+        );
+    }
+
+    /// The target's CHECK constraints, read from the catalog, on values the archive gives as they
+    /// are: a refused value is a row problem naming the constraint, in validation and in loads.
+    #[pg_test]
+    fn values_a_check_constraint_of_the_target_refuses_are_row_problems() {
+        setup_target();
+        Spi::run(
+            "ALTER TABLE gn_synthese.synthese
+                 ADD CONSTRAINT sinp_test_altitude CHECK (altitude_max < 3000) NOT VALID,
+                 ADD CONSTRAINT sinp_test_name CHECK (nom_cite <> 'forbidden' AND count_min < 1000)",
+        )
+        .unwrap();
+        let archive = MiniArchive::valid().edit("synthese.csv", |records| {
+            set_synthese(records, 1, "altitude_max", "3500");
+            set_synthese(records, 2, "nom_cite", "forbidden");
+        });
+        let found: Vec<(i64, String, String, String, String)> = Spi::connect(|client| {
+            client
+                .select(
+                    "SELECT line, column_name, code, value, message FROM sinp_import.validate_archive($1, $2)
+                      WHERE severity = 'error' ORDER BY line",
+                    None,
+                    &[archive.zip().into(), NAME.into()],
+                )
+                .unwrap()
+                .map(|r| {
+                    (
+                        r.get::<i64>(1).unwrap().unwrap(),
+                        r.get::<String>(2).unwrap().unwrap(),
+                        r.get::<String>(3).unwrap().unwrap(),
+                        r.get::<String>(4).unwrap().unwrap(),
+                        r.get::<String>(5).unwrap().unwrap(),
+                    )
+                })
+                .collect()
+        });
+        // The column is the constraint's first in the table's order, the value every one of them.
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            (
+                found[0].0,
+                found[0].1.as_str(),
+                found[0].2.as_str(),
+                found[0].3.as_str()
+            ),
+            (3, "altitude_max", "CHECK_CONSTRAINT_FAILED", "3500")
+        );
+        assert!(found[0].4.contains("sinp_test_altitude"), "{}", found[0].4);
+        assert_eq!(
+            (
+                found[1].0,
+                found[1].1.as_str(),
+                found[1].2.as_str(),
+                found[1].3.as_str()
+            ),
+            (4, "count_min", "CHECK_CONSTRAINT_FAILED", "1, forbidden")
+        );
+        let result = load_bytes(&archive.zip(), NAME, "strict", false);
+        assert!(result.iter().all(|r| r.0 == "rejected"), "{result:?}");
+        assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 0);
+        let result = load_bytes(&archive.zip(), NAME, "lenient", false);
+        assert_eq!(
+            counts(entity(&result, "synthese")),
+            (1, 0, 0, 0, 2),
+            "{result:?}"
+        );
+        assert_eq!(observation(OBS[0], "altitude_max").as_deref(), Some("200"));
+    }
 }
