@@ -69,7 +69,9 @@ FROM unnest(ARRAY[
     'gn_synthese.t_log_synthese',
     'gn_sensitivity.t_sensitivity_rules',
     'gn_sensitivity.cor_sensitivity_area',
-    'gn_sensitivity.cor_sensitivity_criteria'
+    'gn_sensitivity.cor_sensitivity_criteria',
+    'ref_habitats.habref',
+    'gn_commons.t_modules'
 ]) AS t
 WHERE pg_catalog.to_regclass(t) IS NULL;
 
@@ -84,6 +86,7 @@ CREATE SCHEMA IF NOT EXISTS gn_commons;
 CREATE SCHEMA IF NOT EXISTS gn_meta;
 CREATE SCHEMA IF NOT EXISTS gn_synthese;
 CREATE SCHEMA IF NOT EXISTS gn_sensitivity;
+CREATE SCHEMA IF NOT EXISTS ref_habitats;
 
 -- -----------------------------------------------------------------------------------------------------
 -- ref_nomenclatures
@@ -226,6 +229,49 @@ CREATE TABLE IF NOT EXISTS taxonomie.taxref (
 );
 CREATE INDEX IF NOT EXISTS i_taxref_cd_ref ON taxonomie.taxref USING btree (cd_ref);
 CREATE INDEX IF NOT EXISTS i_fk_taxref_group2_inpn ON taxonomie.taxref USING btree (group2_inpn);
+
+-- -----------------------------------------------------------------------------------------------------
+-- ref_habitats (HABREF; empty: load the referential) and gn_commons.t_modules (GeoNature's modules)
+-- -----------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS ref_habitats.habref (
+    cd_hab             integer NOT NULL,
+    fg_validite        character varying(20),
+    cd_typo            integer,
+    lb_code            character varying(50),
+    lb_hab_fr          character varying(500),
+    lb_hab_fr_complet  character varying(500),
+    lb_hab_en          character varying(500),
+    lb_auteur          character varying(500),
+    niveau             integer,
+    lb_niveau          character varying(100),
+    cd_hab_sup         integer,
+    path_cd_hab        character varying(2000),
+    france             character varying(5),
+    lb_description     character varying(4000),
+    CONSTRAINT pk_habref PRIMARY KEY (cd_hab)
+);
+
+CREATE TABLE IF NOT EXISTS gn_commons.t_modules (
+    id_module            serial,
+    module_code          character varying(50) NOT NULL,
+    module_label         character varying(255) NOT NULL,
+    module_picto         character varying(255),
+    module_desc          text,
+    module_group         character varying(50),
+    module_path          character varying(255),
+    module_external_url  character varying(255),
+    module_target        character varying(10),
+    module_comment       text,
+    active_frontend      boolean NOT NULL DEFAULT true,
+    active_backend       boolean NOT NULL DEFAULT true,
+    module_doc_url       character varying(255),
+    module_order         integer,
+    type                 character varying(255),
+    meta_create_date     timestamp without time zone DEFAULT now(),
+    meta_update_date     timestamp without time zone DEFAULT now(),
+    CONSTRAINT pk_t_modules PRIMARY KEY (id_module),
+    CONSTRAINT unique_t_modules_module_code UNIQUE (module_code)
+);
 
 -- -----------------------------------------------------------------------------------------------------
 -- utilisateurs (UsersHub)
@@ -510,14 +556,10 @@ CREATE TABLE IF NOT EXISTS gn_synthese.defaults_nomenclatures_value (
         REFERENCES ref_nomenclatures.t_nomenclatures (id_nomenclature) ON UPDATE CASCADE
 );
 
--- The observations.
--- DELIBERATE DIFFERENCE FROM GEONATURE: the 21 id_nomenclature_* columns have NO foreign key, NO
--- per-row CHECK calling ref_nomenclatures.check_nomenclature_type_by_mnemonique() and NO DEFAULT
--- calling gn_synthese.get_default_nomenclature_value(). sinp_import resolves every code (and the
--- defaults of gn_synthese.defaults_nomenclatures_value) once per load and validates the nomenclature
--- types itself; per-row function calls on 21 columns would dominate bulk-load time. For the same
--- reason cd_nom has no foreign key (taxonomie.taxref may be empty), nor cd_hab (no ref_habitats) nor
--- id_module (no gn_commons.t_modules).
+-- The observations, with GeoNature's keys and checks (added below, once the functions they call
+-- exist): a foreign key per nomenclature column and to TAXREF, HABREF and the modules, and the
+-- per-row nomenclature type checks. No default calling gn_synthese.get_default_nomenclature_value():
+-- sinp_import applies the defaults of gn_synthese.defaults_nomenclatures_value itself.
 CREATE TABLE IF NOT EXISTS gn_synthese.synthese (
     id_synthese                           serial,
     unique_id_sinp                        uuid,
@@ -879,6 +921,48 @@ $fn$
 $ddl$;
     END IF;
 
+    -- The id of a nomenclature type from its mnemonic.
+    IF pg_catalog.to_regprocedure('ref_nomenclatures.get_id_nomenclature_type(character varying)') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION ref_nomenclatures.get_id_nomenclature_type(mytype character varying) RETURNS integer
+LANGUAGE sql STABLE AS $fn$
+    SELECT t.id_type FROM ref_nomenclatures.bib_nomenclatures_types AS t
+     WHERE t.mnemonique OPERATOR(pg_catalog.=) mytype
+$fn$
+$ddl$;
+    END IF;
+
+    -- The code of a nomenclature from its id.
+    IF pg_catalog.to_regprocedure('ref_nomenclatures.get_cd_nomenclature(integer)') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION ref_nomenclatures.get_cd_nomenclature(myidnomenclature integer) RETURNS character varying
+LANGUAGE sql STABLE AS $fn$
+    SELECT n.cd_nomenclature FROM ref_nomenclatures.t_nomenclatures AS n
+     WHERE n.id_nomenclature OPERATOR(pg_catalog.=) myidnomenclature
+$fn$
+$ddl$;
+    END IF;
+
+    -- GeoNature's per-row type check of a nomenclature column: true when the id is NULL or a
+    -- nomenclature of the type; RAISEs (P0001) otherwise, as GeoNature's does.
+    IF pg_catalog.to_regprocedure('ref_nomenclatures.check_nomenclature_type_by_mnemonique(integer, character varying)') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION ref_nomenclatures.check_nomenclature_type_by_mnemonique(id integer, mytype character varying)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+BEGIN
+    IF id IS NULL OR EXISTS (
+           SELECT FROM ref_nomenclatures.t_nomenclatures AS n
+            WHERE n.id_nomenclature OPERATOR(pg_catalog.=) id
+              AND n.id_type OPERATOR(pg_catalog.=) ref_nomenclatures.get_id_nomenclature_type(mytype)) THEN
+        RETURN true;
+    END IF;
+    RAISE EXCEPTION 'Error : id_nomenclature --> (%) and nomenclature --> (%) type didn''t match. Use id_nomenclature in corresponding type (mnemonique field). See ref_nomenclatures.t_nomenclatures.id_type.', id, mytype;
+END;
+$fn$
+$ddl$;
+    END IF;
+
     -- The cd_ref (valid name) of a taxon, from its cd_nom.
     IF pg_catalog.to_regprocedure('taxonomie.find_cdref(integer)') IS NULL THEN
         EXECUTE $ddl$
@@ -1052,6 +1136,80 @@ BEGIN
         EXECUTE format('CREATE TRIGGER %I %s ON %s %s EXECUTE FUNCTION %s',
                        r.trigger_name, r.timing_events, r.table_name, r.for_each, r.function_call);
     END LOOP;
+END
+$do$;
+
+-- -----------------------------------------------------------------------------------------------------
+-- GeoNature's constraints of the synthese, added only to a synthese this run created (never to an
+-- existing table): a foreign key per nomenclature column and to TAXREF, HABREF and the modules; the
+-- per-row nomenclature type checks; an attachment for observations located by an area.
+-- -----------------------------------------------------------------------------------------------------
+DO $do$
+DECLARE
+    r record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_temp.sinp_target_new_tables WHERE table_name = 'gn_synthese.synthese') THEN
+        RETURN;
+    END IF;
+    FOR r IN
+        SELECT a.attname::text AS column_name
+          FROM pg_catalog.pg_attribute AS a
+         WHERE a.attrelid = 'gn_synthese.synthese'::pg_catalog.regclass AND a.attnum > 0
+           AND NOT a.attisdropped AND a.attname::text LIKE 'id\_nomenclature\_%'
+         ORDER BY a.attnum
+    LOOP
+        EXECUTE pg_catalog.format(
+            'ALTER TABLE gn_synthese.synthese ADD CONSTRAINT %I FOREIGN KEY (%I)
+                 REFERENCES ref_nomenclatures.t_nomenclatures (id_nomenclature) ON UPDATE CASCADE',
+            'fk_synthese_' || r.column_name, r.column_name);
+    END LOOP;
+    FOR r IN
+        SELECT * FROM (VALUES
+            ('check_synthese_obs_meth', 'id_nomenclature_obs_technique', 'METH_OBS'),
+            ('check_synthese_geo_object_nature', 'id_nomenclature_geo_object_nature', 'NAT_OBJ_GEO'),
+            ('check_synthese_typ_grp', 'id_nomenclature_grp_typ', 'TYP_GRP'),
+            ('check_synthese_bio_status', 'id_nomenclature_bio_status', 'STATUT_BIO'),
+            ('check_synthese_bio_condition', 'id_nomenclature_bio_condition', 'ETA_BIO'),
+            ('check_synthese_naturalness', 'id_nomenclature_naturalness', 'NATURALITE'),
+            ('check_synthese_exist_proof', 'id_nomenclature_exist_proof', 'PREUVE_EXIST'),
+            ('check_synthese_valid_status', 'id_nomenclature_valid_status', 'STATUT_VALID'),
+            ('check_synthese_diffusion_level', 'id_nomenclature_diffusion_level', 'NIV_PRECIS'),
+            ('check_synthese_life_stage', 'id_nomenclature_life_stage', 'STADE_VIE'),
+            ('check_synthese_sex', 'id_nomenclature_sex', 'SEXE'),
+            ('check_synthese_obj_count', 'id_nomenclature_obj_count', 'OBJ_DENBR'),
+            ('check_synthese_type_count', 'id_nomenclature_type_count', 'TYP_DENBR'),
+            ('check_synthese_sensitivity', 'id_nomenclature_sensitivity', 'SENSIBILITE'),
+            ('check_synthese_observation_status', 'id_nomenclature_observation_status', 'STATUT_OBS'),
+            ('check_synthese_blurring', 'id_nomenclature_blurring', 'DEE_FLOU'),
+            ('check_synthese_source_status', 'id_nomenclature_source_status', 'STATUT_SOURCE'),
+            ('check_synthese_biogeo_status', 'id_nomenclature_biogeo_status', 'STAT_BIOGEO')
+        ) AS v(constraint_name, column_name, mnemonique)
+    LOOP
+        EXECUTE pg_catalog.format(
+            'ALTER TABLE gn_synthese.synthese ADD CONSTRAINT %I
+                 CHECK (ref_nomenclatures.check_nomenclature_type_by_mnemonique(%I, %L::character varying)) NOT VALID',
+            r.constraint_name, r.column_name, r.mnemonique);
+    END LOOP;
+    ALTER TABLE gn_synthese.synthese
+        ADD CONSTRAINT check_synthese_info_geo_type_id_area_attachment
+            CHECK (NOT (ref_nomenclatures.get_cd_nomenclature(id_nomenclature_info_geo_type) = '2'
+                        AND id_area_attachment IS NULL)) NOT VALID,
+        ADD CONSTRAINT fk_synthese_cd_nom FOREIGN KEY (cd_nom)
+            REFERENCES taxonomie.taxref (cd_nom) ON UPDATE CASCADE,
+        ADD CONSTRAINT fk_synthese_cd_hab FOREIGN KEY (cd_hab)
+            REFERENCES ref_habitats.habref (cd_hab) ON UPDATE CASCADE,
+        ADD CONSTRAINT fk_synthese_id_module FOREIGN KEY (id_module)
+            REFERENCES gn_commons.t_modules (id_module) ON UPDATE CASCADE;
+END
+$do$;
+
+DO $do$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_temp.sinp_target_new_tables WHERE table_name = 'gn_synthese.t_sources') THEN
+        ALTER TABLE gn_synthese.t_sources
+            ADD CONSTRAINT fk_t_sources_id_module FOREIGN KEY (id_module)
+                REFERENCES gn_commons.t_modules (id_module) ON UPDATE CASCADE;
+    END IF;
 END
 $do$;
 

@@ -47,7 +47,7 @@ check_error() {
 
 fresh_db() {
   "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
-  psql_db "$1" -c "CREATE EXTENSION sinp_import CASCADE" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql >/dev/null
+  psql_db "$1" -c "CREATE EXTENSION sinp_import CASCADE" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql -f tests/sql/referentials.sql >/dev/null
 }
 
 echo "# archives"
@@ -322,7 +322,7 @@ extension_objects="SELECT md5(string_agg(d, E'\n' ORDER BY d)) FROM (
 install -m 644 tests/fixtures/extension/sinp_import--0.1.0.sql "$(pg_config --sharedir)/extension/"
 DB_UPGRADE=sinp_e2e_upgrade
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_UPGRADE WITH (FORCE)" -c "CREATE DATABASE $DB_UPGRADE"
-psql_db $DB_UPGRADE -c "CREATE EXTENSION sinp_import VERSION '0.1.0' CASCADE" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql \
+psql_db $DB_UPGRADE -c "CREATE EXTENSION sinp_import VERSION '0.1.0' CASCADE" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql -f tests/sql/referentials.sql \
   -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip')" >/dev/null 2>&1
 psql_db $DB_UPGRADE -c "ALTER EXTENSION sinp_import UPDATE" >/dev/null
 check "updated to the default version" $DB_UPGRADE \

@@ -22,7 +22,7 @@ check "grant_loader() by a superuser" $DB_GN "SELECT sinp_import.grant_loader('$
   "$GN_OWNER may load: usage of schema sinp_import, its journal and its lock granted"
 check_error "grant_loader() by a role that is not the extension's owner: 42501" $DB_GN \
   "SET ROLE $GN_OWNER; SELECT sinp_import.grant_loader('$GN_OWNER')" 42501
-psql_db $DB_GN "${as_owner[@]}" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql >/dev/null
+psql_db $DB_GN "${as_owner[@]}" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql -f tests/sql/referentials.sql >/dev/null
 check "the owner created the GeoNature tables and owns them" $DB_GN \
   "SELECT count(*) FILTER (WHERE tableowner <> '$GN_OWNER') || ' ' || count(*) FROM pg_tables WHERE schemaname IN ('gn_synthese', 'gn_meta', 'utilisateurs', 'gn_sensitivity')" \
   "0 20"

@@ -6,7 +6,7 @@ DB_PLANTED=sinp_e2e_planted
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_PLANTED WITH (FORCE)" -c "DROP ROLE IF EXISTS sinp_e2e_owner" \
   -c "CREATE ROLE sinp_e2e_owner LOGIN" -c "CREATE DATABASE $DB_PLANTED OWNER sinp_e2e_owner"
 psql_db $DB_PLANTED -c "CREATE EXTENSION sinp_import CASCADE" -c "SELECT sinp_import.create_target_schema()" \
-  -f tests/sql/areas.sql -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_owner" >/dev/null
+  -f tests/sql/areas.sql -f tests/sql/referentials.sql -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_owner" >/dev/null
 # Each raises if it is ever called; the operator and functions match their operands better than
 # pg_catalog's (no implicit cast needed), so a search_path that reached public would pick them.
 psql_db $DB_PLANTED >/dev/null <<'SQL'
@@ -189,7 +189,7 @@ with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
 PY
 cp "$ARCHIVES/2020-08-26_sinp_paca_e2e.zip" "$REFUSALS/"
 chmod 644 "$REFUSALS"/*
-psql_db $DB_HOSTILE -c "ALTER TABLE gn_synthese.synthese ADD CONSTRAINT e2e_refused CHECK (count_min IS NULL OR count_min < 0) NOT VALID" >/dev/null
+psql_db $DB_HOSTILE -c "ALTER TABLE gn_synthese.synthese ADD CONSTRAINT e2e_refused CHECK (id_source < 0) NOT VALID" >/dev/null
 psql_db $DB_HOSTILE -c "CALL sinp_import.load_inbox('$REFUSALS')" >/dev/null 2>&1
 check "each archive rejected with its problem, none failed" $DB_HOSTILE \
   "SELECT string_agg(i.archive_name || ' ' || i.status || ' ' || e.code || coalesce(' ' || e.value, ''), ', ' ORDER BY i.import_id)

@@ -19,6 +19,8 @@ use sinp_bench::SynthOptions;
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 pub const AREAS_SQL: &str = include_str!("../sql/areas.sql");
+/// TAXREF and HABREF rows for the generator's taxa and habitats (GeoNature's foreign keys).
+pub const REFERENTIALS_SQL: &str = include_str!("../../tests/sql/referentials.sql");
 
 /// The archives' shape besides the number of synthese rows.
 pub const DATASETS: usize = 50;

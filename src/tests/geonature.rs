@@ -84,7 +84,8 @@ mod tests {
         // area elsewhere — all 4.
         Spi::run(
             "INSERT INTO taxonomie.taxref (cd_nom, cd_ref, cd_taxsup, lb_nom) VALUES
-                 (190000, 190000, NULL, 'Larus'), (3297, 3297, 190000, 'Larus fuscus');
+                 (190000, 190000, NULL, 'Larus'), (3297, 3297, 190000, 'Larus fuscus')
+                 ON CONFLICT (cd_nom) DO UPDATE SET cd_taxsup = excluded.cd_taxsup;
              INSERT INTO ref_geo.l_areas (id_type, area_name, area_code, geom, enable)
              SELECT id_type, 'Elsewhere', 'ELSEWHERE',
                     public.ST_Multi(public.ST_MakeEnvelope(100000, 6000000, 101000, 6001000, 2154)), true
@@ -200,7 +201,7 @@ mod tests {
     fn without_geonature_s_sensitivity_triggers_the_archive_s_sensitivity_is_stored() {
         setup_target();
         Spi::run(
-            "INSERT INTO taxonomie.taxref (cd_nom, cd_ref) VALUES (3297, 3297);
+            "UPDATE taxonomie.taxref SET cd_ref = cd_nom WHERE cd_nom = 3297;
              INSERT INTO gn_sensitivity.t_sensitivity_rules (cd_nom, id_nomenclature_sensitivity, sensitivity_duration)
              VALUES (3297, ref_nomenclatures.get_id_nomenclature('SENSIBILITE', '4'), 1000);
              REFRESH MATERIALIZED VIEW gn_sensitivity.t_sensitivity_rules_cd_ref;
@@ -236,7 +237,7 @@ mod tests {
              BEGIN
                  FOR r IN SELECT n.nspname, c.relname, c.relkind
                             FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-                           WHERE n.nspname IN ('gn_synthese', 'gn_meta', 'gn_sensitivity', 'utilisateurs',
+                           WHERE n.nspname IN ('gn_synthese', 'gn_meta', 'gn_sensitivity', 'gn_commons', 'ref_habitats', 'utilisateurs',
                                                'ref_geo', 'ref_nomenclatures', 'taxonomie')
                              AND c.relkind IN ('r', 'm') LOOP
                      EXECUTE format('ALTER %s %I.%I OWNER TO sinp_test_geonatadmin',
@@ -244,7 +245,7 @@ mod tests {
                                     r.nspname, r.relname);
                  END LOOP;
                  FOR r IN SELECT nspname FROM pg_namespace
-                           WHERE nspname IN ('gn_synthese', 'gn_meta', 'gn_sensitivity', 'gn_commons',
+                           WHERE nspname IN ('gn_synthese', 'gn_meta', 'gn_sensitivity', 'gn_commons', 'ref_habitats',
                                              'utilisateurs', 'ref_geo', 'ref_nomenclatures', 'taxonomie') LOOP
                      EXECUTE format('ALTER SCHEMA %I OWNER TO sinp_test_geonatadmin', r.nspname);
                  END LOOP;

@@ -15,11 +15,13 @@ mod geonature;
 mod validation;
 
 const AREAS_SQL: &str = include_str!("../../tests/sql/areas.sql");
+const REFERENTIALS_SQL: &str = include_str!("../../tests/sql/referentials.sql");
 const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cen-paca-2020");
 
 pub fn setup_target() {
     Spi::run("SELECT sinp_import.create_target_schema()").unwrap();
     Spi::run(AREAS_SQL).unwrap();
+    Spi::run(REFERENTIALS_SQL).unwrap();
 }
 
 /// (status, entity, inserted, updated, deleted, unchanged, rejected) per result row.

@@ -451,11 +451,14 @@ mod tests {
             2,
             "identifier",
         );
-        Spi::run(
-            "INSERT INTO taxonomie.taxref (cd_nom, cd_ref, nom_complet) VALUES (1, 1, 'Taxon')",
-        )
-        .unwrap();
-        expect_row(m(), "CD_NOM_NOT_FOUND", s, 2, "cd_nom");
+        // 4242 is not among the test taxa of tests/sql/referentials.sql.
+        expect_row(
+            m().set(s, 0, "cd_nom", "4242"),
+            "CD_NOM_NOT_FOUND",
+            s,
+            2,
+            "cd_nom",
+        );
     }
 
     #[pg_test]

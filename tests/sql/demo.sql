@@ -8,6 +8,7 @@ CREATE EXTENSION sinp_import CASCADE;
 \echo '== 1. A GeoNature-compatible target (the database has no GeoNature)'
 SELECT sinp_import.create_target_schema();
 \ir areas.sql
+\ir referentials.sql
 SELECT type_code, count(*) AS areas FROM ref_geo.l_areas JOIN ref_geo.bib_areas_types USING (id_type) GROUP BY 1 ORDER BY 1;
 
 \echo '== 2. The real CEN PACA observations (897 rows, format 1.0 archive)'

@@ -224,6 +224,7 @@ fn build_template(
             admin.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB}"))?;
             let mut client = install_extension(server, TEMPLATE_DB)?;
             client.batch_execute(AREAS_SQL)?;
+            client.batch_execute(REFERENTIALS_SQL)?;
             client.batch_execute("ANALYZE ref_geo.l_areas")?;
             client
         }

@@ -157,6 +157,7 @@ fn build_template(server: &Server, admin: &mut Client) -> Result<(ValidateCall, 
     admin.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB}"))?;
     let mut client = install_extension(server, TEMPLATE_DB)?;
     client.batch_execute(AREAS_SQL)?;
+    client.batch_execute(REFERENTIALS_SQL)?;
     // What autovacuum would do after the areas' insert. Nothing else is vacuumed or analyzed: the
     // target stays as create_target_schema() leaves it (a VACUUM would tell the planner that the
     // synthese is empty, and change the loader's plans).
