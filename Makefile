@@ -83,8 +83,9 @@ demo: install cluster $(GEN)
 psql: cluster
 	sudo -u postgres psql -d $(DEMO_DB)
 
-## test: everything (under 30 minutes from a clean clone), formatting and clippy first
-test: lint core-test generator-test pg-test e2e-test
+## test: everything (under 30 minutes from a clean clone), formatting and clippy first; each fuzz
+## target briefly, so that they keep building and their seeds keep passing
+test: lint core-test fuzz-smoke generator-test pg-test e2e-test
 
 ## core-test: the pure-Rust core (crate sinp-core: readers, field tables, validation), no PostgreSQL
 core-test: deps
@@ -145,7 +146,7 @@ fuzz:
 
 ## fuzz-smoke: every fuzz target briefly (FUZZ_SECONDS=20) from its seeds, so that they keep building
 fuzz-smoke: FUZZ_SECONDS = 20
-fuzz-smoke:
+fuzz-smoke: deps
 	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 	$(FUZZ_CARGO) build $(FUZZ_FLAGS)
 	@scratch=$$(mktemp -d); trap 'rm -rf $$scratch' EXIT; \
@@ -156,7 +157,7 @@ fuzz-smoke:
 	done
 
 ## lint: formatting and clippy, as CI expects them
-lint:
+lint: deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
