@@ -214,6 +214,41 @@ t
 0"
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_KEYS WITH (FORCE)"
 
+echo "# a nomenclature deleted by another session while a load writes observations that use it"
+# The observations themselves are written without per-row foreign-key checks (a superuser may)
+# and their 28 keys checked once per referenced row at the end: the other session's delete of a
+# sex code the archive uses is committed while the load waits for it at that check.
+fresh_db $DB_KEYS
+coproc DELETER { "${PSQL[@]}" -d $DB_KEYS 2>&1; }
+echo "BEGIN; DELETE FROM ref_nomenclatures.t_nomenclatures WHERE id_nomenclature = ref_nomenclatures.get_id_nomenclature('SEXE', '3'); SELECT 'deleted';" >&"${DELETER[1]}"
+while read -r line <&"${DELETER[0]}"; do [ "$line" = deleted ] && break; done
+psql_db $DB_KEYS -c "\\set VERBOSITY verbose" \
+  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" >/tmp/sinp-e2e-keys 2>&1 &
+loader=$!
+waited=0
+for _ in $(seq 1 600); do
+  waited=$(psql_db $DB_KEYS -c "SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND query = 'sinp_import.load_archive: checking the foreign keys of the new rows of gn_synthese.synthese'
+      AND wait_event_type = 'Lock'")
+  [ "$waited" = 1 ] && break
+  sleep 0.1
+done
+echo "COMMIT; SELECT 'committed';" >&"${DELETER[1]}"
+while read -r line <&"${DELETER[0]}"; do [ "$line" = committed ] && break; done
+echo '\q' >&"${DELETER[1]}"
+wait $loader || true
+checks=$((checks + 1))
+if [ "$waited" = 1 ] && grep -q "ERROR:  23503:" /tmp/sinp-e2e-keys && grep -q "new rows of gn_synthese.synthese link to were deleted" /tmp/sinp-e2e-keys; then
+  echo "ok   - the load waited for the delete at the observations' key check, then failed with 23503"
+else
+  echo "FAIL - expected a wait (seen: $waited) and 23503 on the observations:"; sed 's/^/       /' /tmp/sinp-e2e-keys | grep -v NOTICE
+  failures=$((failures + 1))
+fi
+check "no observation with a missing sex code" $DB_KEYS \
+  "SELECT count(*) FROM gn_synthese.synthese AS s
+    WHERE NOT EXISTS (SELECT FROM ref_nomenclatures.t_nomenclatures AS n WHERE n.id_nomenclature = s.id_nomenclature_sex)" "0"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_KEYS WITH (FORCE)"
+
 echo "# the real CEN PACA observations"
 check "897 real rows applied" $DB_PATH \
   "SELECT status || ' ' || inserted FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip') WHERE entity = 'synthese'" "applied 897"

@@ -516,6 +516,9 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             }
         }
     }
+    // The table's own foreign keys (GeoNature's synthese has 28: a query per written row and key)
+    // are checked once per referenced row after the writes when the role may, as for link rows.
+    let unchecked_rows = unchecked_own_table(entity)?;
     // By batches of the staging table, as the post-work: a statement keeps one foreign-key check
     // event per written row queued until its end, and one INSERT of 3 000 000 observations held
     // 170 MB of them.
@@ -523,12 +526,19 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
         // The source statement's one value ($1, the archive's taxref_version) is passed, never
         // spliced into the text.
         let sql = upsert_of(&source_of(&batch));
-        if sql.contains("$1") {
-            Spi::run_with_args(&sql, &[ctx.taxref_version.as_deref().into()])
+        let write = || {
+            if sql.contains("$1") {
+                Spi::run_with_args(&sql, &[ctx.taxref_version.as_deref().into()])
+            } else {
+                Spi::run(&sql)
+            }
+            .map_err(spi_error)
+        };
+        if unchecked_rows.is_some() {
+            in_replica_mode(write)?;
         } else {
-            Spi::run(&sql)
+            write()?;
         }
-        .map_err(spi_error)?;
     }
     Spi::run("ANALYZE sinp_written").map_err(spi_error)?;
     if ctx.apply_sensitivity_rules {
@@ -571,7 +581,7 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
         }
     }
     set_aside.rebuild()?;
-    for links in &unchecked {
+    for links in unchecked_rows.iter().chain(&unchecked) {
         super::progress(&format!(
             "checking the foreign keys of the new rows of {}",
             links.table
@@ -689,6 +699,29 @@ pub(crate) fn unchecked_link_tables(entity: &Entity) -> LoadResult<Vec<Unchecked
         });
     }
     Ok(tables)
+}
+
+/// The entity's own table, when its rows may be written without PostgreSQL's per-row foreign-key
+/// checks ("unchecked links" of sql/merge.sql: the role may, and no enabled trigger but the
+/// foreign keys' would be skipped): every one of its foreign keys is then checked by "link keys",
+/// once per referenced row, over the rows this load wrote. The values were resolved from the
+/// referenced tables or checked against them before writing ("foreign key values"), so only a
+/// row another transaction deleted meanwhile can be missing.
+fn unchecked_own_table(entity: &Entity) -> LoadResult<Option<UncheckedLinks>> {
+    let table = entity.qualified_table();
+    let allowed = statement("unchecked links").expect("sql/merge.sql has unchecked links");
+    let may = Spi::get_one::<bool>(&render(allowed, &[("table", &table)]))
+        .map_err(spi_error)?
+        .unwrap_or(false);
+    if !may {
+        return Ok(None);
+    }
+    let id = quote_ident(entity.id_column);
+    let key_checks = foreign_keys(&table, Direction::From)?
+        .iter()
+        .map(|key| link_key_check(entity.name, &table, &id, key))
+        .collect();
+    Ok(Some(UncheckedLinks { table, key_checks }))
 }
 
 /// "link keys" of sql/merge.sql for one foreign key of a link table.
