@@ -523,6 +523,38 @@ SELECT o.id_synthese, a.id_area
        ) AS a
  CROSS JOIN LATERAL unnest(g.ids) AS o(id_synthese);
 
+-- name: validations synthese
+-- GeoNature's validation module reads an observation's validation from gn_commons.t_validations, one
+-- row per validation of the observation's unique_id_sinp, as GeoNature's own imports write it. The
+-- written observations that carry a validation (a status other than 0, "waiting for validation", a
+-- validator or a validation date) get the archive's; those of updated observations are replaced.
+-- Run only where the table exists; its trigger that rewrites the synthese from it is disabled.
+WITH replaced AS (
+    DELETE FROM gn_commons.t_validations AS v
+     WHERE v.uuid_attached_row IN (SELECT t.unique_id_sinp
+                                     FROM sinp_written AS w
+                                     JOIN gn_synthese.synthese AS t ON t.id_synthese = w.id
+                                    WHERE w.entity = 'synthese' AND NOT w.inserted)
+)
+INSERT INTO gn_commons.t_validations
+       (uuid_attached_row, id_nomenclature_valid_status, validation_comment, validation_date)
+SELECT t.unique_id_sinp, t.id_nomenclature_valid_status, t.validation_comment, t.meta_validation_date
+  FROM sinp_written AS w
+  JOIN gn_synthese.synthese AS t ON t.id_synthese = w.id
+  LEFT JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = t.id_nomenclature_valid_status
+ WHERE w.entity = 'synthese'
+   AND ((n.cd_nomenclature IS NOT NULL AND n.cd_nomenclature <> '0')
+        OR t.validator IS NOT NULL OR t.meta_validation_date IS NOT NULL);
+
+-- name: validations synthese deleted
+-- The validations of the observations the archive deleted (D rows of {stage} whose observation is
+-- gone: a refused delete keeps its observation and its validations).
+DELETE FROM gn_commons.t_validations AS v
+ USING {stage} AS s
+ WHERE s._action = 'D'
+   AND v.uuid_attached_row = s.unique_id_sinp
+   AND NOT EXISTS (SELECT FROM gn_synthese.synthese AS t WHERE t.unique_id_sinp = s.unique_id_sinp);
+
 -- name: sensitivity synthese
 -- The work of GeoNature's tri_insert_calculate_sensitivity / tri_update_calculate_sensitivity, done
 -- once for the written observations, set-based: the rules of gn_sensitivity (as its function

@@ -71,7 +71,8 @@ FROM unnest(ARRAY[
     'gn_sensitivity.cor_sensitivity_area',
     'gn_sensitivity.cor_sensitivity_criteria',
     'ref_habitats.habref',
-    'gn_commons.t_modules'
+    'gn_commons.t_modules',
+    'gn_commons.t_validations'
 ]) AS t
 WHERE pg_catalog.to_regclass(t) IS NULL;
 
@@ -687,6 +688,25 @@ CREATE TABLE IF NOT EXISTS gn_synthese.t_log_synthese (
     CONSTRAINT t_log_synthese_pkey PRIMARY KEY (id_synthese)
 );
 
+-- GeoNature's validations: one row per validation of an observation (uuid_attached_row is its
+-- unique_id_sinp), read by the validation module.
+CREATE TABLE IF NOT EXISTS gn_commons.t_validations (
+    id_validation                 serial,
+    uuid_attached_row             uuid NOT NULL,
+    id_nomenclature_valid_status  integer,
+    validation_auto               boolean NOT NULL DEFAULT true,
+    id_validator                  integer,
+    validation_comment            text,
+    validation_date               timestamp without time zone,
+    CONSTRAINT pk_t_validations PRIMARY KEY (id_validation),
+    CONSTRAINT fk_t_validations_t_roles FOREIGN KEY (id_validator)
+        REFERENCES utilisateurs.t_roles (id_role) ON UPDATE CASCADE,
+    CONSTRAINT fk_t_validations_valid_status FOREIGN KEY (id_nomenclature_valid_status)
+        REFERENCES ref_nomenclatures.t_nomenclatures (id_nomenclature) ON UPDATE CASCADE
+);
+CREATE INDEX IF NOT EXISTS i_t_validations_uuid_attached_row
+    ON gn_commons.t_validations USING btree (uuid_attached_row);
+
 -- -----------------------------------------------------------------------------------------------------
 -- gn_sensitivity: GeoNature's sensitivity rules (empty: load your referential, e.g. the INPN's, then
 -- REFRESH MATERIALIZED VIEW gn_sensitivity.t_sensitivity_rules_cd_ref). A rule gives a taxon (and the
@@ -1041,6 +1061,25 @@ $fn$
 $ddl$;
     END IF;
 
+    -- A new validation is copied into its observation: status, comment, and the validator's
+    -- name from utilisateurs.t_roles (replacing the synthese's validator text), as GeoNature does.
+    IF pg_catalog.to_regprocedure('gn_commons.fct_trg_update_synthese_validation_status()') IS NULL THEN
+        EXECUTE $ddl$
+CREATE FUNCTION gn_commons.fct_trg_update_synthese_validation_status() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    UPDATE gn_synthese.synthese AS s
+       SET id_nomenclature_valid_status = NEW.id_nomenclature_valid_status,
+           validation_comment = NEW.validation_comment,
+           validator = (SELECT r.nom_role || ' ' || r.prenom_role FROM utilisateurs.t_roles AS r
+                         WHERE r.id_role = NEW.id_validator)
+     WHERE s.unique_id_sinp = NEW.uuid_attached_row;
+    RETURN NEW;
+END;
+$fn$
+$ddl$;
+    END IF;
+
     -- The observers text of an observation, rewritten from its linked users ("NAME First, ...") on
     -- every change of its links, as GeoNature does.
     IF pg_catalog.to_regprocedure('gn_synthese.fct_tri_maj_observers_txt()') IS NULL THEN
@@ -1099,6 +1138,9 @@ BEGIN
             ('gn_synthese.synthese', 'tri_update_calculate_sensitivity',
              'BEFORE UPDATE OF date_min, date_max, cd_nom, the_geom_local, id_nomenclature_bio_status, id_nomenclature_behaviour',
              'FOR EACH ROW', 'gn_synthese.fct_tri_update_sensitivity_on_each_row()', false),
+            ('gn_commons.t_validations', 'tri_insert_synthese_update_validation_status',
+             'AFTER INSERT', 'FOR EACH ROW',
+             'gn_commons.fct_trg_update_synthese_validation_status()', false),
             ('gn_synthese.cor_observer_synthese', 'trg_maj_synthese_observers_txt',
              'AFTER INSERT OR UPDATE OR DELETE', 'FOR EACH ROW',
              'gn_synthese.fct_tri_maj_observers_txt()', false),
@@ -1200,6 +1242,17 @@ BEGIN
             REFERENCES ref_habitats.habref (cd_hab) ON UPDATE CASCADE,
         ADD CONSTRAINT fk_synthese_id_module FOREIGN KEY (id_module)
             REFERENCES gn_commons.t_modules (id_module) ON UPDATE CASCADE;
+END
+$do$;
+
+DO $do$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_temp.sinp_target_new_tables WHERE table_name = 'gn_commons.t_validations') THEN
+        ALTER TABLE gn_commons.t_validations
+            ADD CONSTRAINT check_t_validations_valid_status
+                CHECK (ref_nomenclatures.check_nomenclature_type_by_mnemonique(id_nomenclature_valid_status,
+                                                                               'STATUT_VALID'::character varying)) NOT VALID;
+    END IF;
 END
 $do$;
 

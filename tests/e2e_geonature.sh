@@ -43,7 +43,7 @@ check "the owner's load_inbox() loaded both archives" $DB_GN \
   "2020-02-13_sinp_paca_cenpaca.zip applied, 2020-08-26_sinp_paca_e2e.zip applied"
 check "GeoNature's triggers are enabled again" $DB_GN \
   "SELECT count(*) FILTER (WHERE t.tgenabled <> 'O') || ' of ' || count(*) FROM pg_trigger t JOIN sinp_import.managed_triggers m ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name" \
-  "0 of 13"
+  "0 of 14"
 # GeoNature's observers-text trigger would have rewritten the text of every observation linked to
 # a user as "NAME First", without the archive's [uuid]s.
 check "the archive's observers texts are kept" $DB_GN \

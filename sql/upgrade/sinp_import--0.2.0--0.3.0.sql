@@ -13,6 +13,7 @@ COMMENT ON TABLE sinp_import.load_lock IS 'Locked by every load and validation w
 INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by) VALUES
     ('gn_synthese.synthese', 'tri_insert_calculate_sensitivity', 'gn_sensitivity''s rules applied once to the written observations; the stricter of their result and the archive''s sensitivity is kept'),
     ('gn_synthese.synthese', 'tri_update_calculate_sensitivity', 'gn_sensitivity''s rules applied once to the written observations; the stricter of their result and the archive''s sensitivity is kept'),
+    ('gn_commons.t_validations', 'tri_insert_synthese_update_validation_status', 'nothing: the observations already hold the archive''s validation status, comment and validator text (GeoNature''s trigger would replace the validator text by a user''s name)'),
     ('gn_synthese.cor_observer_synthese', 'trg_maj_synthese_observers_txt', 'nothing: the archive''s observers text is kept as written (GeoNature''s trigger would rewrite it from the linked users, losing e-mails, organisms, [uuid]s and observers without a user)')
 ON CONFLICT DO NOTHING;
 

@@ -580,6 +580,10 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             run()?;
         }
     }
+    if let Some(body) = validations_statement(entity.name, "")? {
+        super::progress(&format!("validations of {}", entity.name));
+        Spi::run(body).map_err(spi_error)?;
+    }
     set_aside.rebuild()?;
     for links in unchecked_rows.iter().chain(&unchecked) {
         super::progress(&format!(
@@ -949,7 +953,24 @@ pub fn delete(staged: &mut StagedEntity) -> LoadResult<()> {
             .unwrap_or(0);
     staged.counts.deleted = deleted;
     staged.counts.unchanged += delete_rows - deleted;
+    if let Some(body) = validations_statement(entity.name, " deleted")? {
+        Spi::run(&render(body, &[("stage", &stage)])).map_err(spi_error)?;
+    }
     Ok(())
+}
+
+/// "validations <entity><suffix>" of sql/merge.sql, where the database has GeoNature's
+/// gn_commons.t_validations (a target without it gets none).
+fn validations_statement(entity: &str, suffix: &str) -> LoadResult<Option<&'static str>> {
+    let Some(body) = statement(&format!("validations {entity}{suffix}")) else {
+        return Ok(None);
+    };
+    let exists = Spi::get_one::<bool>(
+        "SELECT pg_catalog.to_regclass('gn_commons.t_validations') IS NOT NULL",
+    )
+    .map_err(spi_error)?
+    .unwrap_or(false);
+    Ok(exists.then_some(body))
 }
 
 /// Removes from the staging table the rows the set-based checks found invalid, so that only valid

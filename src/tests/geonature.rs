@@ -346,4 +346,135 @@ mod tests {
         );
         assert_eq!(observation(OBS[0], "altitude_max").as_deref(), Some("200"));
     }
+
+    /// The observations that carry a validation get GeoNature's t_validations row (what its
+    /// validation module reads), replaced on U and removed on D; GeoNature's trigger on that table
+    /// does not rewrite the archive's validator text.
+    #[pg_test]
+    fn validations_are_written_for_gn_commons_replaced_and_removed() {
+        setup_target();
+        let with_validation = |status: [&'static str; 3]| {
+            move |records: &mut Vec<Vec<String>>| {
+                for name in [
+                    "code_nomenclature_valid_status",
+                    "validator",
+                    "validation_comment",
+                ] {
+                    records[0].push(name.to_string());
+                }
+                for (row, code) in records[1..].iter_mut().zip(status) {
+                    row.push(code.to_string());
+                    row.push(
+                        if code == "0" {
+                            "\\N"
+                        } else {
+                            "DUPONT Jean <jean@example.org>"
+                        }
+                        .to_string(),
+                    );
+                    row.push(
+                        if code == "0" {
+                            "\\N"
+                        } else {
+                            "seen on the photo"
+                        }
+                        .to_string(),
+                    );
+                }
+            }
+        };
+        let validations = || -> Vec<(String, String, Option<String>)> {
+            Spi::connect(|client| {
+                client
+                    .select(
+                        "SELECT v.uuid_attached_row::text, n.cd_nomenclature, v.validation_comment
+                           FROM gn_commons.t_validations AS v
+                           JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = v.id_nomenclature_valid_status
+                          ORDER BY 1",
+                        None,
+                        &[],
+                    )
+                    .unwrap()
+                    .map(|r| {
+                        (
+                            r.get::<String>(1).unwrap().unwrap(),
+                            r.get::<String>(2).unwrap().unwrap(),
+                            r.get::<String>(3).unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+        };
+        let sent = versioned(
+            MiniArchive::valid().edit("synthese.csv", with_validation(["1", "0", "3"])),
+            "2021-01-01 00:00:00",
+        );
+        let result = load_bytes(&sent.zip(), NAME, "strict", false);
+        assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
+        let comment = Some("seen on the photo".to_string());
+        assert_eq!(
+            validations(),
+            vec![
+                (OBS[0].to_string(), "1".to_string(), comment.clone()),
+                (OBS[2].to_string(), "3".to_string(), comment.clone()),
+            ]
+        );
+        assert_eq!(
+            observation(OBS[0], "validator").as_deref(),
+            Some("DUPONT Jean <jean@example.org>")
+        );
+        // U: OBS[0] validated again as 2, OBS[1] now validated, OBS[2] back to waiting; then D.
+        let updated = versioned(
+            MiniArchive::valid().edit("synthese.csv", with_validation(["2", "4", "0"])),
+            "2022-01-01 00:00:00",
+        )
+        .edit("synthese.csv", |records| {
+            for row in 0..3 {
+                set_synthese(records, row, "meta_last_action", "U");
+            }
+        });
+        let result = load_bytes(
+            &updated.zip(),
+            "2022-01-02_sinp_paca_other.zip",
+            "strict",
+            false,
+        );
+        assert_eq!(
+            counts(entity(&result, "synthese")),
+            (0, 3, 0, 0, 0),
+            "{result:?}"
+        );
+        assert_eq!(
+            validations(),
+            vec![
+                (OBS[0].to_string(), "2".to_string(), comment.clone()),
+                (OBS[1].to_string(), "4".to_string(), comment.clone()),
+            ]
+        );
+        let deleted = versioned(
+            MiniArchive::valid().edit("synthese.csv", with_validation(["2", "4", "0"])),
+            "2023-01-01 00:00:00",
+        )
+        .edit("synthese.csv", |records| {
+            set_synthese(records, 0, "meta_last_action", "D");
+            set_synthese(records, 1, "meta_last_action", "U");
+            set_synthese(records, 2, "meta_last_action", "U");
+        });
+        let result = load_bytes(
+            &deleted.zip(),
+            "2023-01-02_sinp_paca_other.zip",
+            "strict",
+            false,
+        );
+        assert_eq!(
+            counts(entity(&result, "synthese")),
+            (0, 2, 1, 0, 0),
+            "{result:?}"
+        );
+        assert_eq!(
+            validations(),
+            vec![(OBS[1].to_string(), "4".to_string(), comment)]
+        );
+        assert_eq!(disabled_managed_triggers(), 0);
+    }
 }
