@@ -172,39 +172,48 @@ wait $loader || true
 checks=$((checks + 1))
 if [ -n "$seen" ]; then echo "ok   - step seen: $seen"; else echo "FAIL - no step seen in pg_stat_activity"; failures=$((failures + 1)); fi
 
-echo "# an area deleted by another session while a load links observations to it"
-# The load inserts link rows without per-row foreign-key checks and checks their keys once at the
-# end: here the other session's delete is not committed when the links are made, and is committed
-# while the load waits for it at that check. The load must fail and leave no link to a missing area.
+# delete_during_load <description> <delete statement> <table whose keys the load waits at>:
+# another session deletes a row the load's archive needs, and commits only once the load waits for
+# it at the check of <table>'s foreign keys (rows written without per-row checks, their keys
+# checked once per referenced row at the end). The load must fail with 23503 and keep nothing.
 DB_KEYS=sinp_e2e_keys
-fresh_db $DB_KEYS
-coproc DELETER { "${PSQL[@]}" -d $DB_KEYS 2>&1; }
-echo "BEGIN; DELETE FROM ref_geo.l_areas WHERE area_code = '10kmL93E95N640'; SELECT 'deleted';" >&"${DELETER[1]}"
-while read -r line <&"${DELETER[0]}"; do [ "$line" = deleted ] && break; done
-psql_db $DB_KEYS -c "\\set VERBOSITY verbose" \
-  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" >/tmp/sinp-e2e-keys 2>&1 &
-loader=$!
-waited=0
-for _ in $(seq 1 600); do
-  waited=$(psql_db $DB_KEYS -c "SELECT count(*) FROM pg_stat_activity
-    WHERE datname = current_database() AND query = 'sinp_import.load_archive: checking the foreign keys of the new rows of gn_synthese.cor_area_synthese'
-      AND wait_event_type = 'Lock'")
-  [ "$waited" = 1 ] && break
-  sleep 0.1
-done
-echo "COMMIT; SELECT 'committed';" >&"${DELETER[1]}"
-while read -r line <&"${DELETER[0]}"; do [ "$line" = committed ] && break; done
-echo '\q' >&"${DELETER[1]}"
-wait $loader || true
-checks=$((checks + 1))
-if [ "$waited" = 1 ] && grep -q "ERROR:  23503:" /tmp/sinp-e2e-keys && grep -q "HINT:  Load the archive again" /tmp/sinp-e2e-keys; then
-  echo "ok   - the load waited for the delete at its key check, then failed with 23503"
-else
-  echo "FAIL - expected a wait (seen: $waited) and 23503:"; sed 's/^/       /' /tmp/sinp-e2e-keys | grep -v NOTICE
-  failures=$((failures + 1))
-fi
-check "nothing of the failed load is kept" $DB_KEYS \
-  "SELECT (SELECT count(*) FROM gn_synthese.synthese) || ' ' || (SELECT count(*) FROM gn_synthese.cor_area_synthese)" "0 0"
+delete_during_load() {
+  local description=$1 delete=$2 table=$3 waited=0 line loader
+  fresh_db $DB_KEYS
+  coproc DELETER { "${PSQL[@]}" -d $DB_KEYS 2>&1; }
+  echo "BEGIN; $delete; SELECT 'deleted';" >&"${DELETER[1]}"
+  while read -r line <&"${DELETER[0]}"; do [ "$line" = deleted ] && break; done
+  psql_db $DB_KEYS -c "\\set VERBOSITY verbose" \
+    -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" >/tmp/sinp-e2e-keys 2>&1 &
+  loader=$!
+  for _ in $(seq 1 600); do
+    waited=$(psql_db $DB_KEYS -c "SELECT count(*) FROM pg_stat_activity
+      WHERE datname = current_database() AND query = 'sinp_import.load_archive: checking the foreign keys of the new rows of $table'
+        AND wait_event_type = 'Lock'")
+    [ "$waited" = 1 ] && break
+    sleep 0.1
+  done
+  echo "COMMIT; SELECT 'committed';" >&"${DELETER[1]}"
+  while read -r line <&"${DELETER[0]}"; do [ "$line" = committed ] && break; done
+  echo '\q' >&"${DELETER[1]}"
+  wait $loader || true
+  checks=$((checks + 1))
+  if [ "$waited" = 1 ] && grep -q "ERROR:  23503:" /tmp/sinp-e2e-keys \
+     && grep -q "new rows of $table link to were deleted" /tmp/sinp-e2e-keys \
+     && grep -q "HINT:  Load the archive again" /tmp/sinp-e2e-keys; then
+    echo "ok   - $description: the load waited for the delete at the keys of $table, then failed with 23503"
+  else
+    echo "FAIL - $description: expected a wait at $table (seen: $waited) and 23503:"
+    sed 's/^/       /' /tmp/sinp-e2e-keys | grep -v NOTICE
+    failures=$((failures + 1))
+  fi
+  check "$description: nothing of the failed load is kept" $DB_KEYS \
+    "SELECT (SELECT count(*) FROM gn_synthese.synthese) || ' ' || (SELECT count(*) FROM gn_synthese.cor_area_synthese)" "0 0"
+}
+
+echo "# rows deleted by another session while a load uses them"
+delete_during_load "an area the observations are linked to" \
+  "DELETE FROM ref_geo.l_areas WHERE area_code = '10kmL93E95N640'" gn_synthese.cor_area_synthese
 check "loaded again: applied, area links made, none to a missing area" $DB_KEYS \
   "SELECT status FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip') WHERE entity = 'synthese';
    SELECT count(*) > 0 FROM gn_synthese.cor_area_synthese;
@@ -212,41 +221,9 @@ check "loaded again: applied, area links made, none to a missing area" $DB_KEYS 
     WHERE NOT EXISTS (SELECT FROM ref_geo.l_areas AS a WHERE a.id_area = c.id_area)" "applied
 t
 0"
-"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_KEYS WITH (FORCE)"
-
-echo "# a nomenclature deleted by another session while a load writes observations that use it"
-# The observations themselves are written without per-row foreign-key checks (a superuser may)
-# and their 28 keys checked once per referenced row at the end: the other session's delete of a
-# sex code the archive uses is committed while the load waits for it at that check.
-fresh_db $DB_KEYS
-coproc DELETER { "${PSQL[@]}" -d $DB_KEYS 2>&1; }
-echo "BEGIN; DELETE FROM ref_nomenclatures.t_nomenclatures WHERE id_nomenclature = ref_nomenclatures.get_id_nomenclature('SEXE', '3'); SELECT 'deleted';" >&"${DELETER[1]}"
-while read -r line <&"${DELETER[0]}"; do [ "$line" = deleted ] && break; done
-psql_db $DB_KEYS -c "\\set VERBOSITY verbose" \
-  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" >/tmp/sinp-e2e-keys 2>&1 &
-loader=$!
-waited=0
-for _ in $(seq 1 600); do
-  waited=$(psql_db $DB_KEYS -c "SELECT count(*) FROM pg_stat_activity
-    WHERE datname = current_database() AND query = 'sinp_import.load_archive: checking the foreign keys of the new rows of gn_synthese.synthese'
-      AND wait_event_type = 'Lock'")
-  [ "$waited" = 1 ] && break
-  sleep 0.1
-done
-echo "COMMIT; SELECT 'committed';" >&"${DELETER[1]}"
-while read -r line <&"${DELETER[0]}"; do [ "$line" = committed ] && break; done
-echo '\q' >&"${DELETER[1]}"
-wait $loader || true
-checks=$((checks + 1))
-if [ "$waited" = 1 ] && grep -q "ERROR:  23503:" /tmp/sinp-e2e-keys && grep -q "new rows of gn_synthese.synthese link to were deleted" /tmp/sinp-e2e-keys; then
-  echo "ok   - the load waited for the delete at the observations' key check, then failed with 23503"
-else
-  echo "FAIL - expected a wait (seen: $waited) and 23503 on the observations:"; sed 's/^/       /' /tmp/sinp-e2e-keys | grep -v NOTICE
-  failures=$((failures + 1))
-fi
-check "no observation with a missing sex code" $DB_KEYS \
-  "SELECT count(*) FROM gn_synthese.synthese AS s
-    WHERE NOT EXISTS (SELECT FROM ref_nomenclatures.t_nomenclatures AS n WHERE n.id_nomenclature = s.id_nomenclature_sex)" "0"
+delete_during_load "a sex code the observations use" \
+  "DELETE FROM ref_nomenclatures.t_nomenclatures WHERE id_nomenclature = ref_nomenclatures.get_id_nomenclature('SEXE', '3')" \
+  gn_synthese.synthese
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_KEYS WITH (FORCE)"
 
 echo "# the real CEN PACA observations"

@@ -1,6 +1,7 @@
 //! The load of one archive, in one transaction: open, journal, stage and merge every entity file
 //! in order, apply deletes in reverse order, redo the replaced triggers' work, journal the outcome.
 
+mod batches;
 mod catalog;
 mod constraints;
 pub mod copy;
@@ -9,6 +10,8 @@ pub(crate) mod entity;
 pub mod inbox;
 pub(crate) mod indexes;
 mod journal;
+pub(crate) mod keys;
+mod merge;
 mod resolver;
 pub mod sql;
 mod subxact;
@@ -717,7 +720,7 @@ fn apply(
             Some(mut staged) => {
                 entity::set_aside_invalid(ctx, &mut staged)?;
                 match how {
-                    Apply::Write => entity::merge(ctx, &mut staged)?,
+                    Apply::Write => merge::merge(ctx, &mut staged)?,
                     Apply::CheckOnly => entity::register_staged_keys(ctx, &staged)?,
                 }
                 staged_entities.push(staged);
@@ -735,7 +738,7 @@ fn apply(
         ctx.current_file = staged.entity.file;
         differential::refuse_referenced_deletes(ctx, staged)?;
         if how == Apply::Write {
-            entity::delete(staged)?;
+            merge::delete(staged)?;
         }
     }
     for staged in &staged_entities {

@@ -5,7 +5,9 @@
 use pgrx::prelude::*;
 
 use super::corpus::{MiniArchive, AF_CHILD, AF_PARENT, DATASET, OBS, ORG, USER};
-use super::{count, disabled_managed_triggers, load_bytes, setup_target, text, ResultRow};
+use super::{
+    count, disabled_managed_triggers, load_bytes, setup_target, text, validation_errors, ResultRow,
+};
 
 const NEW: [&str; 3] = [
     "e4dcc369-a15a-4e68-9c2f-bf0e3b5a1f01",
@@ -681,25 +683,10 @@ mod tests {
             set_synthese(records, 2, "altitude_min", "150");
             set_synthese(records, 2, "altitude_max", "300");
         });
-        let found: Vec<(i64, String, String, String)> = Spi::connect(|client| {
-            client
-                .select(
-                    "SELECT line, column_name, code, value FROM sinp_import.validate_archive($1, $2)
-                      WHERE severity = 'error' ORDER BY line, code",
-                    None,
-                    &[archive.zip().into(), NAME.into()],
-                )
-                .unwrap()
-                .map(|r| {
-                    (
-                        r.get::<i64>(1).unwrap().unwrap(),
-                        r.get::<String>(2).unwrap().unwrap(),
-                        r.get::<String>(3).unwrap().unwrap(),
-                        r.get::<String>(4).unwrap().unwrap(),
-                    )
-                })
-                .collect()
-        });
+        let found: Vec<(i64, String, String, String)> = validation_errors(&archive.zip(), NAME)
+            .into_iter()
+            .map(|(line, column, code, value, _)| (line, column, code, value))
+            .collect();
         let row = |line: i64, column: &str, code: &str, value: &str| {
             (
                 line,

@@ -8,7 +8,7 @@ use super::corpus::{MiniArchive, OBS, USER};
 use super::differential::{
     counts, entity, last_problems, observation, set_synthese, versioned, NAME,
 };
-use super::{count, disabled_managed_triggers, load_bytes, setup_target, text};
+use super::{count, disabled_managed_triggers, load_bytes, setup_target, text, validation_errors};
 
 /// The sensitivity code stored for an observation.
 fn sensitivity(key: &str) -> Option<String> {
@@ -28,6 +28,15 @@ fn with_sensitivities(archive: MiniArchive, codes: [&'static str; 3]) -> MiniArc
         for (row, code) in records[1..].iter_mut().zip(codes) {
             row.push(code.to_string());
             row.push("3".to_string());
+        }
+    })
+}
+
+/// The valid archive at a later version, every observation an update (U).
+fn all_updated(archive: MiniArchive, version: &str) -> MiniArchive {
+    versioned(archive, version).edit("synthese.csv", |records| {
+        for row in 0..3 {
+            set_synthese(records, row, "meta_last_action", "U");
         }
     })
 }
@@ -159,15 +168,10 @@ mod tests {
         assert_eq!(disabled_managed_triggers(), 0);
 
         // Updates: the archive now says 0, 0 and 4; the rules still say 3.
-        let updated = versioned(
+        let updated = all_updated(
             with_sensitivities(MiniArchive::valid(), ["0", "0", "4"]),
             "2022-01-01 00:00:00",
-        )
-        .edit("synthese.csv", |records| {
-            for row in 0..3 {
-                set_synthese(records, row, "meta_last_action", "U");
-            }
-        });
+        );
         let result = load_bytes(
             &updated.zip(),
             "2021-01-03_sinp_paca_other.zip",
@@ -294,26 +298,7 @@ mod tests {
             set_synthese(records, 1, "altitude_max", "3500");
             set_synthese(records, 2, "nom_cite", "forbidden");
         });
-        let found: Vec<(i64, String, String, String, String)> = Spi::connect(|client| {
-            client
-                .select(
-                    "SELECT line, column_name, code, value, message FROM sinp_import.validate_archive($1, $2)
-                      WHERE severity = 'error' ORDER BY line",
-                    None,
-                    &[archive.zip().into(), NAME.into()],
-                )
-                .unwrap()
-                .map(|r| {
-                    (
-                        r.get::<i64>(1).unwrap().unwrap(),
-                        r.get::<String>(2).unwrap().unwrap(),
-                        r.get::<String>(3).unwrap().unwrap(),
-                        r.get::<String>(4).unwrap().unwrap(),
-                        r.get::<String>(5).unwrap().unwrap(),
-                    )
-                })
-                .collect()
-        });
+        let found = validation_errors(&archive.zip(), NAME);
         // The column is the constraint's first in the table's order, the value every one of them.
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(
@@ -424,15 +409,10 @@ mod tests {
             Some("DUPONT Jean <jean@example.org>")
         );
         // U: OBS[0] validated again as 2, OBS[1] now validated, OBS[2] back to waiting; then D.
-        let updated = versioned(
+        let updated = all_updated(
             MiniArchive::valid().edit("synthese.csv", with_validation(["2", "4", "0"])),
             "2022-01-01 00:00:00",
-        )
-        .edit("synthese.csv", |records| {
-            for row in 0..3 {
-                set_synthese(records, row, "meta_last_action", "U");
-            }
-        });
+        );
         let result = load_bytes(
             &updated.zip(),
             "2022-01-02_sinp_paca_other.zip",

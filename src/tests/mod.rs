@@ -52,6 +52,25 @@ pub fn load_bytes(bytes: &[u8], name: &str, mode: &str, dry_run: bool) -> Vec<Re
     })
 }
 
+/// (line, column, code, value, message) of every error validate_archive() finds, by line and code.
+pub fn validation_errors(archive: &[u8], name: &str) -> Vec<(i64, String, String, String, String)> {
+    Spi::connect(|client| {
+        client
+            .select(
+                "SELECT line, column_name, code, value, message FROM sinp_import.validate_archive($1, $2)
+                  WHERE severity = 'error' ORDER BY line, code",
+                None,
+                &[archive.into(), name.into()],
+            )
+            .unwrap()
+            .map(|r| {
+                let text = |i: usize| r.get::<String>(i).unwrap().unwrap_or_default();
+                (r.get::<i64>(1).unwrap().unwrap_or(0), text(2), text(3), text(4), text(5))
+            })
+            .collect()
+    })
+}
+
 /// A scalar query's value (NULL when it returns no row).
 pub fn count(sql: &str) -> i64 {
     Spi::get_one::<i64>(&format!("SELECT ({sql})"))
@@ -865,7 +884,7 @@ mod tests {
 
     fn unchecked_tables() -> Vec<String> {
         let synthese = crate::spec::entity_by_file("synthese.csv").unwrap();
-        crate::load::entity::unchecked_link_tables(synthese)
+        crate::load::keys::unchecked_link_tables(synthese)
             .unwrap()
             .into_iter()
             .map(|links| {
@@ -950,14 +969,14 @@ mod tests {
         load_bytes(&archive, "2020-08-26_sinp_paca_keys.zip", "strict", false);
         let tables = {
             let synthese = crate::spec::entity_by_file("synthese.csv").unwrap();
-            crate::load::entity::unchecked_link_tables(synthese).unwrap()
+            crate::load::keys::unchecked_link_tables(synthese).unwrap()
         };
         let links = tables
             .iter()
             .find(|t| t.table == "gn_synthese.cor_area_synthese")
             .unwrap();
         assert!(links.key_checks[0].contains("FOR KEY SHARE"));
-        assert!(crate::load::entity::check_link_keys(links).is_ok());
+        assert!(crate::load::keys::check_link_keys(links).is_ok());
         // What a concurrent delete leaves: links of rows this load wrote to areas that are gone.
         Spi::run(
             "SET LOCAL session_replication_role = replica;
@@ -968,7 +987,7 @@ mod tests {
              SET LOCAL session_replication_role = origin;",
         )
         .unwrap();
-        let error = crate::load::entity::check_link_keys(links).unwrap_err();
+        let error = crate::load::keys::check_link_keys(links).unwrap_err();
         assert_eq!(error.sqlstate().code(), "23503");
         assert_eq!(
             error.message(),

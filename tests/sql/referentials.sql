@@ -4,7 +4,7 @@
 -- the whole of TAXREF and HABREF instead. Idempotent.
 --   TAXREF: every taxon the generator writes and the real CEN PACA fixture observes (193136 and
 --           211008 are the fixture's other cd_nom for the code LARRID; their names are not known here)
---   HABREF: the codes 1 to 19 999 the generator draws cd_hab from, without names
+--   HABREF: the codes 1 to 20 000 the generator draws cd_hab from, without names
 INSERT INTO taxonomie.taxref (cd_nom, cd_ref, regne, classe, lb_nom, nom_vern, group2_inpn)
 SELECT v.cd_nom, v.cd_nom, 'Animalia', 'Aves', v.lb_nom, v.nom_vern, 'Oiseaux'
   FROM (VALUES
@@ -40,5 +40,5 @@ SELECT v.cd_nom, v.cd_nom, 'Animalia', 'Aves', v.lb_nom, v.nom_vern, 'Oiseaux'
 ON CONFLICT (cd_nom) DO NOTHING;
 
 INSERT INTO ref_habitats.habref (cd_hab, lb_code)
-SELECT h, h::text FROM generate_series(1, 19999) AS h
+SELECT h, h::text FROM generate_series(1, 20000) AS h
 ON CONFLICT (cd_hab) DO NOTHING;
