@@ -697,7 +697,7 @@ CREATE TABLE IF NOT EXISTS gn_commons.t_validations (
     validation_auto               boolean NOT NULL DEFAULT true,
     id_validator                  integer,
     validation_comment            text,
-    validation_date               timestamp without time zone,
+    validation_date               timestamp without time zone DEFAULT now(),
     CONSTRAINT pk_t_validations PRIMARY KEY (id_validation),
     CONSTRAINT fk_t_validations_t_roles FOREIGN KEY (id_validator)
         REFERENCES utilisateurs.t_roles (id_role) ON UPDATE CASCADE,
@@ -1061,7 +1061,7 @@ $fn$
 $ddl$;
     END IF;
 
-    -- A new validation is copied into its observation: status, comment, and the validator's
+    -- A new validation is copied into its observation: status, comment, date, and the validator's
     -- name from utilisateurs.t_roles (replacing the synthese's validator text), as GeoNature does.
     IF pg_catalog.to_regprocedure('gn_commons.fct_trg_update_synthese_validation_status()') IS NULL THEN
         EXECUTE $ddl$
@@ -1071,6 +1071,7 @@ BEGIN
     UPDATE gn_synthese.synthese AS s
        SET id_nomenclature_valid_status = NEW.id_nomenclature_valid_status,
            validation_comment = NEW.validation_comment,
+           meta_validation_date = NEW.validation_date,
            validator = (SELECT r.nom_role || ' ' || r.prenom_role FROM utilisateurs.t_roles AS r
                          WHERE r.id_role = NEW.id_validator)
      WHERE s.unique_id_sinp = NEW.uuid_attached_row;
