@@ -562,7 +562,8 @@ DELETE FROM gn_commons.t_validations AS v
 -- year within the rule's duration, its local geometry within the rule's areas, its biological
 -- status or behaviour among the rule's criteria; the strictest matching rule wins). Unlike
 -- GeoNature's triggers, the result never lowers what the archive declared: the stricter of the two
--- is kept. Only observations of a taxon that has rules are read twice. Returns how many were raised.
+-- is kept (an observation the archive left without one was staged as code 0, "not sensitive", as
+-- GeoNature's function says of what no rule covers). Returns how many the rules raised.
 WITH candidates AS (
     SELECT t.id_synthese, t.date_min::date AS day, t.the_geom_local AS geom, x.cd_ref,
            t.id_nomenclature_bio_status AS bio_status, t.id_nomenclature_behaviour AS behaviour

@@ -255,6 +255,38 @@ fn begin_load_inbox(dir: Option<&str>, mode: &str) -> String {
         .unwrap_or_else(|e| raise(e))
 }
 
+/// What to send a provider about an import: per file and code, the count, the first lines and what
+/// to do (docs/errors.md); for an applied import, the rows written per entity and action.
+#[pg_extern(stable, parallel_safe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
+fn report(
+    import_id: i64,
+) -> TableIterator<
+    'static,
+    (
+        name!(section, String),
+        name!(file, String),
+        name!(code, String),
+        name!(severity, Option<String>),
+        name!(count, i64),
+        name!(examples, Option<String>),
+        name!(what_to_do, Option<String>),
+    ),
+> {
+    let rows = load::report::report(import_id).unwrap_or_else(|e| raise(e));
+    TableIterator::new(rows.into_iter().map(|r| {
+        (
+            r.section.to_string(),
+            r.file,
+            r.code,
+            r.severity,
+            r.count,
+            r.examples,
+            r.what_to_do,
+        )
+    }))
+}
+
 extension_sql_file!("../sql/journal.sql", name = "journal", bootstrap);
 extension_sql_file!(
     "../sql/inbox.sql",
@@ -266,3 +298,4 @@ extension_sql_file!(
     name = "access",
     requires = ["journal", "inbox"]
 );
+extension_sql_file!("../sql/comments.sql", name = "comments", finalize);

@@ -238,6 +238,10 @@ pub enum LoadError {
     },
     /// load_inbox() without a directory, and sinp_import.inbox_dir is not set.
     InboxNotSet,
+    /// report() of an import the journal does not have.
+    ImportNotFound {
+        import_id: i64,
+    },
     InboxNotFound {
         dir: String,
     },
@@ -267,6 +271,7 @@ impl LoadError {
             LoadError::TargetRefused { .. } => SqlState::IntegrityConstraintViolation,
             LoadError::PrivilegeMissing { .. } => SqlState::InsufficientPrivilege,
             LoadError::InboxNotSet => SqlState::InvalidParameterValue,
+            LoadError::ImportNotFound { .. } => SqlState::InvalidParameterValue,
             LoadError::InboxNotFound { .. } => SqlState::UndefinedFile,
             LoadError::InboxPermissionDenied { .. } => SqlState::InsufficientPrivilege,
             LoadError::InTransactionBlock { .. } => SqlState::ActiveSqlTransaction,
@@ -300,6 +305,9 @@ impl LoadError {
             }
             LoadError::InboxNotSet => {
                 "no inbox directory given, and sinp_import.inbox_dir is not set".to_string()
+            }
+            LoadError::ImportNotFound { import_id } => {
+                format!("sinp_import.imports has no import {import_id}")
             }
             LoadError::InboxNotFound { dir } => {
                 format!("inbox directory \"{dir}\" does not exist")
@@ -340,6 +348,9 @@ impl LoadError {
             ),
             LoadError::InboxNotSet => Some(
                 "sinp_import.load_inbox() and sinp_import.inbox() read the directory they are given, else the one of the setting sinp_import.inbox_dir.".to_string(),
+            ),
+            LoadError::ImportNotFound { .. } => Some(
+                "report() describes one row of the journal, by its import_id (load_archive() returns it).".to_string(),
             ),
             LoadError::InboxNotFound { .. } => Some(
                 "The directory is read by the database server process, not by the client.".to_string(),
@@ -386,6 +397,9 @@ impl LoadError {
             LoadError::PrivilegeMissing { object, privilege } => Some(format!(
                 "A superuser gives a role all a load needs of the extension with SELECT sinp_import.grant_loader('<role>'); or this privilege alone with GRANT {privilege} ON {object} TO <role>;"
             )),
+            LoadError::ImportNotFound { .. } => Some(
+                "See the imports: SELECT import_id, archive_name, status FROM sinp_import.imports ORDER BY import_id DESC;".to_string(),
+            ),
             LoadError::InboxNotSet => Some(
                 "Pass the directory, CALL sinp_import.load_inbox('/srv/sinp/inbox'), or set it once: ALTER SYSTEM SET sinp_import.inbox_dir = '/srv/sinp/inbox'; SELECT pg_reload_conf();".to_string(),
             ),
@@ -493,6 +507,7 @@ mod tests {
                 privilege: "UPDATE",
             },
             LoadError::InboxNotSet,
+            LoadError::ImportNotFound { import_id: 7 },
             LoadError::InboxNotFound { dir: "/d".into() },
             LoadError::InboxPermissionDenied { dir: "/d".into() },
             LoadError::InTransactionBlock { what: "p()" },

@@ -12,6 +12,7 @@ pub(crate) mod indexes;
 mod journal;
 pub(crate) mod keys;
 mod merge;
+pub mod report;
 mod resolver;
 pub mod sql;
 mod subxact;
@@ -701,6 +702,16 @@ fn apply(
             .iter()
             .any(|name| d.includes(name))
     });
+    // GeoNature's triggers give an observation that no rule covers code 0 ("not sensitive"); in
+    // their place, one the archive leaves without sensitivity is staged with it, unless the
+    // database has a default of its own.
+    if ctx.apply_sensitivity_rules && !ctx.resolver.synthese_defaults.contains_key("SENSIBILITE") {
+        if let Ok(not_sensitive) = ctx.resolver.nomenclature("SENSIBILITE", "0") {
+            ctx.resolver
+                .synthese_defaults
+                .insert("SENSIBILITE".to_string(), not_sensitive);
+        }
+    }
     Spi::run(sql::statement("written").expect("sql/merge.sql has written")).map_err(spi_error)?;
     let mut staged_entities = Vec::new();
     let mut counts = Vec::new();

@@ -9,7 +9,12 @@ use crate::error::{LoadError, LoadResult};
 use crate::spec::staging::escape_copy_text;
 use crate::tsv::{decode_field, TsvReader};
 
-static TARGET_SQL: &str = include_str!("../../sql/target_schema.sql");
+/// sql/target_schema.sql, target_functions.sql and target_seeds.sql, run as one script.
+static TARGET_SQL: &str = concat!(
+    include_str!("../../sql/target_schema.sql"),
+    include_str!("../../sql/target_functions.sql"),
+    include_str!("../../sql/target_seeds.sql"),
+);
 
 /// (seed table, TSV content): the script inserts from these TEMP tables.
 static SEEDS: [(&str, &str); 3] = [

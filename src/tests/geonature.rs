@@ -199,6 +199,21 @@ mod tests {
         assert_eq!(sensitivity(OBS[2]).as_deref(), Some("3"));
     }
 
+    /// An observation the archive leaves without sensitivity, that no rule covers, is "not
+    /// sensitive" (code 0), as GeoNature's triggers make it: never left NULL.
+    #[pg_test]
+    fn an_observation_without_sensitivity_that_no_rule_covers_is_not_sensitive() {
+        setup_target();
+        let result = load_bytes(&MiniArchive::valid().zip(), NAME, "strict", false);
+        assert!(result.iter().all(|r| r.0 == "applied"), "{result:?}");
+        let stored: Vec<Option<String>> = OBS.iter().map(|k| sensitivity(k)).collect();
+        assert_eq!(
+            stored,
+            [Some("0"), Some("0"), Some("0")].map(|c| c.map(str::to_string))
+        );
+        assert!(last_problems().iter().all(|p| p.4 != "SENSITIVITY_RAISED"));
+    }
+
     /// Without GeoNature's sensitivity triggers (a database that has no gn_sensitivity, or whose
     /// DBA disabled them), the loader applies no rule: the archive's sensitivity is stored as sent.
     #[pg_test]
