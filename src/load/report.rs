@@ -1,7 +1,7 @@
 //! sinp_import.report(import_id): what a DBA sends a provider about an import. Per file and code,
 //! how many problems, the first lines with their column and value, and what to do (the last column
 //! of docs/errors.md, the one description of every code); for an applied import, the rows written
-//! per entity and action. The statements are those of sql/report.sql.
+//! per entity and action (those that did something). The statements are those of sql/report.sql.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -125,6 +125,7 @@ pub fn report(import_id: i64) -> LoadResult<Vec<ReportRow>> {
                     ACTIONS.iter().position(|a| *a == action),
                 )
             };
+            written.retain(|(_, _, n)| *n > 0);
             written.sort_by_key(|(entity, action, _)| order(entity, action));
             rows.extend(written.into_iter().map(|(entity, action, n)| ReportRow {
                 section: "written",
