@@ -5,23 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sinp_core::archive::{archive_extension, parse_archive_name, parse_meta};
-use sinp_core::error::Problem;
-
-/// What the journal stores must be text PostgreSQL can hold (no U+0000).
-fn assert_journalable(p: &Problem) {
-    for text in [
-        Some(p.file.as_str()),
-        p.column.as_deref(),
-        Some(p.message.as_str()),
-        p.value.as_deref(),
-        p.raw_record.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        assert!(!text.contains('\0'), "a problem with U+0000: {p:?}");
-    }
-}
+use sinp_core_fuzz::assert_journalable;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

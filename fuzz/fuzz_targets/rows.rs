@@ -6,29 +6,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sinp_core::error::Problem;
 use sinp_core::spec::{staging::StagingLayout, ENTITIES};
 use sinp_core::tsv::TsvReader;
 use sinp_core::validate::additional_fields::parse_additional_fields;
 use sinp_core::validate::resolve::Resolver;
 use sinp_core::validate::row::{HeaderPlan, RowConverter};
 use sinp_core::validate::DateTime;
-
-/// What the journal stores must be text PostgreSQL can hold (no U+0000).
-fn assert_journalable(p: &Problem) {
-    for text in [
-        Some(p.file.as_str()),
-        p.column.as_deref(),
-        Some(p.message.as_str()),
-        p.value.as_deref(),
-        p.raw_record.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        assert!(!text.contains('\0'), "a problem with U+0000: {p:?}");
-    }
-}
+use sinp_core_fuzz::assert_journalable;
 
 fn resolver() -> Resolver {
     let mut r = Resolver::default();

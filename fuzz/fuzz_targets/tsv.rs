@@ -4,24 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sinp_core::error::Problem;
 use sinp_core::tsv::{decode_field, field_count_mismatch, TsvReader};
-
-/// What the journal stores must be text PostgreSQL can hold (no U+0000).
-fn assert_journalable(p: &Problem) {
-    for text in [
-        Some(p.file.as_str()),
-        p.column.as_deref(),
-        Some(p.message.as_str()),
-        p.value.as_deref(),
-        p.raw_record.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        assert!(!text.contains('\0'), "a problem with U+0000: {p:?}");
-    }
-}
+use sinp_core_fuzz::assert_journalable;
 
 fuzz_target!(|data: &[u8]| {
     let mut reader = match TsvReader::new("synthese.csv", data) {

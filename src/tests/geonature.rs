@@ -41,6 +41,13 @@ fn all_updated(archive: MiniArchive, version: &str) -> MiniArchive {
     })
 }
 
+/// (inserted, updated, deleted, unchanged, rejected) of the synthese in a strict load.
+fn strict_synthese_counts(archive: &MiniArchive, name: &str) -> (i64, i64, i64, i64, i64) {
+    let result = load_bytes(&archive.zip(), name, "strict", false);
+    println!("{result:?}");
+    counts(entity(&result, "synthese"))
+}
+
 #[pg_schema]
 mod tests {
     use super::*;
@@ -172,16 +179,9 @@ mod tests {
             with_sensitivities(MiniArchive::valid(), ["0", "0", "4"]),
             "2022-01-01 00:00:00",
         );
-        let result = load_bytes(
-            &updated.zip(),
-            "2021-01-03_sinp_paca_other.zip",
-            "strict",
-            false,
-        );
         assert_eq!(
-            counts(entity(&result, "synthese")),
-            (0, 3, 0, 0, 0),
-            "{result:?}"
+            strict_synthese_counts(&updated, "2021-01-03_sinp_paca_other.zip"),
+            (0, 3, 0, 0, 0)
         );
         let stored: Vec<Option<String>> = OBS.iter().map(|k| sensitivity(k)).collect();
         assert_eq!(
@@ -428,16 +428,9 @@ mod tests {
             MiniArchive::valid().edit("synthese.csv", with_validation(["2", "4", "0"])),
             "2022-01-01 00:00:00",
         );
-        let result = load_bytes(
-            &updated.zip(),
-            "2022-01-02_sinp_paca_other.zip",
-            "strict",
-            false,
-        );
         assert_eq!(
-            counts(entity(&result, "synthese")),
-            (0, 3, 0, 0, 0),
-            "{result:?}"
+            strict_synthese_counts(&updated, "2022-01-02_sinp_paca_other.zip"),
+            (0, 3, 0, 0, 0)
         );
         assert_eq!(
             validations(),
@@ -455,16 +448,9 @@ mod tests {
             set_synthese(records, 1, "meta_last_action", "U");
             set_synthese(records, 2, "meta_last_action", "U");
         });
-        let result = load_bytes(
-            &deleted.zip(),
-            "2023-01-02_sinp_paca_other.zip",
-            "strict",
-            false,
-        );
         assert_eq!(
-            counts(entity(&result, "synthese")),
-            (0, 2, 1, 0, 0),
-            "{result:?}"
+            strict_synthese_counts(&deleted, "2023-01-02_sinp_paca_other.zip"),
+            (0, 2, 1, 0, 0)
         );
         assert_eq!(
             validations(),
