@@ -9,7 +9,7 @@ AS $function$
 DECLARE
     extension_owner oid := (SELECT c.relowner FROM pg_catalog.pg_class AS c
                              WHERE c.oid = 'sinp_import.imports'::pg_catalog.regclass);
-    not_owned text;
+    not_owned text;  -- the tables the role may not write, with the privileges missing
 BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'sinp_import.grant_loader(): the role is NULL',
@@ -33,22 +33,27 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON sinp_import.import_errors TO %s', role);
     EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA sinp_import TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.managed_triggers TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.progress TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON ALL ROUTINES IN SCHEMA sinp_import TO %s', role);
-    -- What the role must have of the target, and does not (until a non-owner may load).
-    SELECT pg_catalog.string_agg(t.name, ', ' ORDER BY t.name) INTO not_owned
-      FROM (VALUES ('gn_synthese.synthese'), ('gn_synthese.t_sources'), ('gn_synthese.cor_area_synthese'),
-                   ('gn_synthese.cor_observer_synthese'), ('gn_synthese.t_log_synthese'),
-                   ('gn_meta.t_acquisition_frameworks'), ('gn_meta.t_datasets'),
-                   ('utilisateurs.bib_organismes'), ('utilisateurs.t_roles')) AS t(name)
-      JOIN pg_catalog.pg_class AS c ON c.oid = pg_catalog.to_regclass(t.name)
-     WHERE NOT pg_catalog.pg_has_role(role, c.relowner, 'USAGE');
+    -- What the role must have of the tables whose rows archives carry, and does not: a load
+    -- checks the same before reading an archive (the rows that follow them, links and logs, are
+    -- written as the tables' owner).
+    SELECT pg_catalog.string_agg(t.name || ' (' || t.missing || ')', ', ' ORDER BY t.name) INTO not_owned
+      FROM (SELECT v.name, pg_catalog.string_agg(p.privilege, ', ' ORDER BY p.n) AS missing
+              FROM (VALUES ('gn_synthese.synthese'), ('gn_synthese.t_sources'),
+                           ('gn_meta.t_acquisition_frameworks'), ('gn_meta.t_datasets'),
+                           ('utilisateurs.bib_organismes'), ('utilisateurs.t_roles')) AS v(name)
+              JOIN pg_catalog.pg_class AS c ON c.oid = pg_catalog.to_regclass(v.name)
+             CROSS JOIN (VALUES (1, 'SELECT'), (2, 'INSERT'), (3, 'UPDATE')) AS p(n, privilege)
+             WHERE NOT pg_catalog.has_table_privilege(role, c.oid, p.privilege)
+             GROUP BY v.name) AS t;
     IF not_owned IS NOT NULL THEN
         RAISE WARNING USING
-              MESSAGE = pg_catalog.format('sinp_import: %s does not own %s', role, not_owned),
-              HINT = 'A load disables the target''s known triggers inside its transaction, which only the owner of a table may do: load as the owner of the GeoNature tables.';
+              MESSAGE = pg_catalog.format('sinp_import: %s may not write %s', role, not_owned),
+              HINT = 'A load writes the archive''s rows with the caller''s privileges: GRANT SELECT, INSERT, UPDATE on these tables (DELETE where archives delete rows), or load as their owner.';
     END IF;
     RETURN pg_catalog.format('%s may load: usage of schema sinp_import, its journal and its lock granted', role);
 END
 $function$;
 COMMENT ON FUNCTION sinp_import.grant_loader(regrole) IS
-  'Grants a role what the extension needs of it to load, validate and run the inbox (its schema, journal and lock); warns of the target tables it does not own.';
+  'Grants a role what the extension needs of it to load, validate and run the inbox (its schema, journal and lock); warns of the target tables whose rows it may not write.';

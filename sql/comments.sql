@@ -50,7 +50,8 @@ COMMENT ON COLUMN sinp_import.imports.warning_count IS 'How many problems of sev
 COMMENT ON COLUMN sinp_import.imports.started_at IS 'When the call began.';
 COMMENT ON COLUMN sinp_import.imports.finished_at IS 'When the call ended (NULL while it runs).';
 COMMENT ON COLUMN sinp_import.imports.duration IS 'finished_at - started_at.';
-COMMENT ON COLUMN sinp_import.imports.loaded_by IS 'The role that called the load.';
+COMMENT ON COLUMN sinp_import.imports.loaded_by IS 'The role the load ran as, whose privileges on the target tables were checked (current_user).';
+COMMENT ON COLUMN sinp_import.imports.session_role IS 'The session''s user (session_user): who connected, when loaded_by is a role it SET ROLE to (NULL for imports made before version 0.3.0).';
 
 COMMENT ON COLUMN sinp_import.import_errors.import_id IS 'The import the problem was found by.';
 COMMENT ON COLUMN sinp_import.import_errors.file IS 'The archive''s member: synthese.csv, meta_archive.ini, or the archive itself.';

@@ -38,7 +38,8 @@ CREATE TABLE sinp_import.imports (
     started_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at      timestamptz,
     duration         interval GENERATED ALWAYS AS (finished_at - started_at) STORED,
-    loaded_by        name NOT NULL DEFAULT current_user
+    loaded_by        name NOT NULL DEFAULT current_user,
+    session_role     name DEFAULT session_user
 );
 CREATE INDEX imports_sha256_idx ON sinp_import.imports (sha256);
 COMMENT ON TABLE sinp_import.imports IS 'One row per call of load_archive: the archive, its meta_archive.ini, the outcome and the counts.';

@@ -11,7 +11,8 @@
 -- again: an inserted row, or an updated one whose geometry changed.
 
 -- name: written
--- Indexed: the post-work reads it by batches of ids. Created once per session, silently.
+-- Indexed: the post-work reads it by batches of ids. Created by each load, silently, and dropped
+-- at its end.
 DO $$
 BEGIN
     IF to_regclass('pg_temp.sinp_written') IS NULL THEN
@@ -170,28 +171,29 @@ UPDATE {stage} AS s
 coalesce(NOT (t.the_geom_local OPERATOR(public.=) s._stored_geom), true)
 
 -- name: delete
--- D rows, applied after every I and U row, entities in reverse order.
+-- D rows, applied after every I and U row, entities in reverse order, as the caller (who needs
+-- DELETE on the table).
 DELETE FROM {table} AS t
  USING {stage} AS s
  WHERE s._action = 'D'
    AND t.{key} = s.{key}
-RETURNING t.{key};
+RETURNING t.{key}::text;
 
 -- name: delete synthese
--- An observation is only deleted by an archive of its own source (FORMAT.md §7), and every
--- deletion is logged in t_log_synthese, as GeoNature's tri_log_delete_synthese does.
-WITH deleted AS (
-    DELETE FROM gn_synthese.synthese AS t
-     USING {stage} AS s
-     WHERE s._action = 'D'
-       AND t.unique_id_sinp = s.unique_id_sinp
-       AND t.id_source = s.id_source
- RETURNING t.id_synthese
-)
+-- An observation is only deleted by an archive of its own source (FORMAT.md §7).
+DELETE FROM gn_synthese.synthese AS t
+ USING {stage} AS s
+ WHERE s._action = 'D'
+   AND t.unique_id_sinp = s.unique_id_sinp
+   AND t.id_source = s.id_source
+RETURNING t.id_synthese::text;
+
+-- name: log deletes synthese
+-- Every deletion is logged in t_log_synthese, as GeoNature's tri_log_delete_synthese does; run
+-- as the log's owner. $1: the ids "delete synthese" returned.
 INSERT INTO gn_synthese.t_log_synthese (id_synthese, last_action, meta_last_action_date)
-SELECT id_synthese, 'D', now() FROM deleted
-ON CONFLICT (id_synthese) DO UPDATE SET last_action = 'D', meta_last_action_date = now()
-RETURNING id_synthese;
+SELECT d.id::bigint, 'D', now() FROM pg_catalog.unnest($1::text[]) AS d(id)
+ON CONFLICT (id_synthese) DO UPDATE SET last_action = 'D', meta_last_action_date = now();
 
 -- name: source synthese
 -- The synthese rows as they are written: the geometry read by PostGIS (EWKT, hex EWKB, or WKT
@@ -606,8 +608,10 @@ SELECT count(*) FROM raised;
 -- parameter (superuser, or GRANT SET ON PARAMETER session_replication_role) and replica mode would
 -- skip nothing else on the table: no rules, and no enabled trigger but foreign-key ones (the
 -- triggers the loader replaces are disabled by now; any other keeps the per-row checks, as
--- DESIGN.md says of unknown triggers).
+-- DESIGN.md says of unknown triggers). Only for a caller with the owner's privileges: a writer
+-- that does not own the table writes its rows with every check (src/load/owner.rs).
 SELECT has_parameter_privilege('session_replication_role', 'SET')
+       AND pg_has_role(c.relowner, 'USAGE')
        AND NOT c.relhasrules
        AND NOT EXISTS (SELECT FROM pg_trigger AS t
                         WHERE t.tgrelid = c.oid

@@ -296,6 +296,11 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/access.sql",
     name = "access",
-    requires = ["journal", "inbox"]
+    requires = ["journal", "inbox", "progress"]
+);
+extension_sql_file!(
+    "../sql/progress.sql",
+    name = "progress",
+    requires = ["journal"]
 );
 extension_sql_file!("../sql/comments.sql", name = "comments", finalize);

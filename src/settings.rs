@@ -85,8 +85,8 @@ pub fn register() {
     );
     GucRegistry::define_int_guc(
         c"sinp_import.batch_rows",
-        c"Rows a load writes per statement (observations, their area and observer links).",
-        c"PostgreSQL keeps one foreign-key check event per written row until the statement ends: batches keep a load's memory flat. Smaller batches use less memory and take a little longer.",
+        c"The most rows a load writes per statement (observations, their area and observer links).",
+        c"Each batch is sized to take about 2 seconds, so that sinp_import.progress moves, and holds at most this many rows: PostgreSQL keeps one foreign-key check event per written row until the statement ends, and batches keep a load's memory flat.",
         &BATCH_ROWS,
         100,
         10_000_000,

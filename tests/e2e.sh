@@ -159,18 +159,45 @@ check "targets identical after cancelled reads" $DB_PATH "$fingerprint" "$before
 check "managed triggers enabled after a cancelled load" $DB_PATH \
   "SELECT count(*) FROM pg_trigger t JOIN sinp_import.managed_triggers m ON t.tgrelid = to_regclass(m.table_name) AND t.tgname = m.trigger_name WHERE t.tgenabled <> 'O'" "0"
 
-echo "# another session sees the current step of a load in pg_stat_activity"
-psql_db $DB_BYTES -c "SELECT count(*) FROM sinp_import.load_archive('$ARCHIVES/2020-08-28_sinp_paca_big.zip')" >/dev/null 2>&1 &
+echo "# another session follows a load in sinp_import.progress, its counts moving"
+DB_PROGRESS=sinp_e2e_progress
+fresh_db $DB_PROGRESS
+psql_db $DB_PROGRESS -c "SELECT DISTINCT import_id FROM sinp_import.load_archive('$ARCHIVES/2020-08-28_sinp_paca_big.zip')" \
+  >/tmp/sinp-e2e-progress-import 2>/dev/null &
 loader=$!
-seen=""
-for _ in $(seq 1 200); do
-  seen=$(psql_db $DB_BYTES -c "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'sinp_import.load_archive: %' LIMIT 1" 2>/dev/null)
-  [ -n "$seen" ] && break
-  sleep 0.05
+: >/tmp/sinp-e2e-progress
+while kill -0 $loader 2>/dev/null; do
+  psql_db $DB_PROGRESS -F '|' -c "SELECT p.import_id, p.archive, p.step, p.done, p.total, p.unit,
+           p.started <= clock_timestamp() AND p.elapsed > interval '0', a.query
+      FROM sinp_import.progress AS p JOIN pg_stat_activity AS a USING (pid)" >>/tmp/sinp-e2e-progress 2>/dev/null || true
+  sleep 0.2
 done
 wait $loader || true
+import_id=$(cat /tmp/sinp-e2e-progress-import)
+# The fields: import_id|archive|step|done|total|unit|times right|pg_stat_activity.query
 checks=$((checks + 1))
-if [ -n "$seen" ]; then echo "ok   - step seen: $seen"; else echo "FAIL - no step seen in pg_stat_activity"; failures=$((failures + 1)); fi
+reading=$(awk -F'|' '$3 == "reading synthese.csv" && $4 > 0 && $5 == "" && $6 == "rows"' /tmp/sinp-e2e-progress | wc -l)
+writing=$(awk -F'|' '$3 == "writing synthese" && $5 == 40000 && $6 == "rows" {print $4}' /tmp/sinp-e2e-progress | sort -un | wc -l)
+links=$(awk -F'|' 'index($3, "area links of synthese") == 1 && $5 == 40000 && $4 < $5 {print $4}' /tmp/sinp-e2e-progress | sort -un | wc -l)
+others=$(awk -F'|' -v id="$import_id" '$1 != id || $2 != "2020-08-28_sinp_paca_big.zip" || $7 != "t"' /tmp/sinp-e2e-progress | wc -l)
+if [ -n "$import_id" ] && [ "$reading" -gt 0 ] && [ "$writing" -ge 3 ] && [ "$links" -ge 2 ] && [ "$others" = 0 ]; then
+  echo "ok   - progress of import $import_id seen: reading synthese.csv ($reading times), $writing counts of writing synthese, $links of its area links"
+else
+  echo "FAIL - progress: import '$import_id', reading $reading, writing $writing, links $links, foreign rows $others:"
+  sed 's/^/       /' /tmp/sinp-e2e-progress | sort -u | head -40
+  failures=$((failures + 1))
+fi
+checks=$((checks + 1))
+if grep -q "|sinp_import.load_archive: writing synthese: [0-9]* / 40000 rows (import $import_id since .* of 2020-08-28_sinp_paca_big.zip)$" /tmp/sinp-e2e-progress; then
+  echo "ok   - pg_stat_activity shows the same counts"
+else
+  echo "FAIL - no count in pg_stat_activity's text"; failures=$((failures + 1))
+fi
+check "the load is applied and no longer listed" $DB_PROGRESS \
+  "SELECT status FROM sinp_import.imports WHERE import_id = $import_id;
+   SELECT count(*) FROM sinp_import.progress" "applied
+0"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_PROGRESS WITH (FORCE)"
 
 # delete_during_load <description> <delete statement> <table whose keys the load waits at>:
 # another session deletes a row the load's archive needs, and commits only once the load waits for
@@ -187,9 +214,8 @@ delete_during_load() {
     -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-08-26_sinp_paca_e2e.zip')" >/tmp/sinp-e2e-keys 2>&1 &
   loader=$!
   for _ in $(seq 1 600); do
-    waited=$(psql_db $DB_KEYS -c "SELECT count(*) FROM pg_stat_activity
-      WHERE datname = current_database() AND query = 'sinp_import.load_archive: checking the foreign keys of the new rows of $table'
-        AND wait_event_type = 'Lock'")
+    waited=$(psql_db $DB_KEYS -c "SELECT count(*) FROM sinp_import.progress AS p JOIN pg_stat_activity AS a USING (pid)
+      WHERE p.step = 'checking the foreign keys of the new rows of $table' AND a.wait_event_type = 'Lock'")
     [ "$waited" = 1 ] && break
     sleep 0.1
   done

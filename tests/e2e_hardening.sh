@@ -173,6 +173,7 @@ timeout_output=$(psql_db $DB_HOSTILE -c "\\set VERBOSITY verbose" -c "SET statem
 elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 check "statement_timeout = 1s stops a load of 40 000 observations (57014) within 3 s ($elapsed ms), nothing kept" $DB_HOSTILE \
   "SELECT $(grep -c 'ERROR:  57014' <<<"$timeout_output") || ' ' || ($elapsed < 3000) || ' ' || (SELECT count(*) FROM gn_synthese.synthese)" "1 true 0"
+grep -q 'ERROR:  57014' <<<"$timeout_output" || grep -v '^NOTICE\|^LOCATION:  sinp_import::load::progress' <<<"$timeout_output" | tail -6 | sed 's/^/       /'
 echo "# load_inbox(): a refused delete and a write PostgreSQL refuses are journaled rejections, not failures"
 REFUSALS=$ARCHIVES/refusals-inbox
 rm -rf "$REFUSALS" && install -d -m 755 "$REFUSALS"

@@ -236,6 +236,15 @@ pub enum LoadError {
         object: &'static str,
         privilege: &'static str,
     },
+    /// The caller may not write a target table as the archive needs (checked before its rows are
+    /// read; for D rows, once the file is staged).
+    TargetPrivilegeMissing {
+        table: String,
+        privilege: &'static str,
+        role: String,
+        reason: String,
+        hint: String,
+    },
     /// load_inbox() without a directory, and sinp_import.inbox_dir is not set.
     InboxNotSet,
     /// report() of an import the journal does not have.
@@ -270,6 +279,7 @@ impl LoadError {
             LoadError::ReferencedRowsDeleted { .. } => SqlState::ForeignKeyViolation,
             LoadError::TargetRefused { .. } => SqlState::IntegrityConstraintViolation,
             LoadError::PrivilegeMissing { .. } => SqlState::InsufficientPrivilege,
+            LoadError::TargetPrivilegeMissing { .. } => SqlState::InsufficientPrivilege,
             LoadError::InboxNotSet => SqlState::InvalidParameterValue,
             LoadError::ImportNotFound { .. } => SqlState::InvalidParameterValue,
             LoadError::InboxNotFound { .. } => SqlState::UndefinedFile,
@@ -303,6 +313,12 @@ impl LoadError {
             LoadError::PrivilegeMissing { object, privilege } => {
                 format!("permission denied: a load needs {privilege} on {object}")
             }
+            LoadError::TargetPrivilegeMissing {
+                table,
+                privilege,
+                role,
+                ..
+            } => format!("permission denied: role {role} may not {privilege} on {table}"),
             LoadError::InboxNotSet => {
                 "no inbox directory given, and sinp_import.inbox_dir is not set".to_string()
             }
@@ -346,6 +362,7 @@ impl LoadError {
             LoadError::PrivilegeMissing { .. } => Some(
                 "Loads and validations lock sinp_import.load_lock until they end, and a load writes its journal (sinp_import.imports, sinp_import.import_errors, sinp_import.additional_fields) with the caller's privileges; all are checked before anything is read.".to_string(),
             ),
+            LoadError::TargetPrivilegeMissing { reason, .. } => Some(reason.clone()),
             LoadError::InboxNotSet => Some(
                 "sinp_import.load_inbox() and sinp_import.inbox() read the directory they are given, else the one of the setting sinp_import.inbox_dir.".to_string(),
             ),
@@ -397,6 +414,7 @@ impl LoadError {
             LoadError::PrivilegeMissing { object, privilege } => Some(format!(
                 "A superuser gives a role all a load needs of the extension with SELECT sinp_import.grant_loader('<role>'); or this privilege alone with GRANT {privilege} ON {object} TO <role>;"
             )),
+            LoadError::TargetPrivilegeMissing { hint, .. } => Some(hint.clone()),
             LoadError::ImportNotFound { .. } => Some(
                 "See the imports: SELECT import_id, archive_name, status FROM sinp_import.imports ORDER BY import_id DESC;".to_string(),
             ),

@@ -7,6 +7,10 @@
 CREATE TABLE sinp_import.load_lock ();
 COMMENT ON TABLE sinp_import.load_lock IS 'Locked by every load and validation while it runs (they wait for each other); loaders need UPDATE on it.';
 
+-- Who connected, beside the role the load ran as (imports before 0.3.0 keep NULL).
+ALTER TABLE sinp_import.imports ADD COLUMN session_role name;
+ALTER TABLE sinp_import.imports ALTER COLUMN session_role SET DEFAULT session_user;
+
 -- GeoNature's sensitivity triggers are replaced by the loader's own application of the rules (never
 -- lowering the archive's sensitivity); its trigger that rewrites synthese.observers from the linked
 -- users is disabled during loads: the archive's text is the truth.
@@ -99,6 +103,42 @@ BEGIN
 END
 $procedure$;
 
+-- sinp_import.progress: the loads running now (sql/progress.sql).
+-- The loads and validations running now, as their backends report them in pg_stat_activity
+-- (src/load/progress.rs writes the text this view reads): a load's journal row is not visible
+-- to other sessions before it commits, so the text itself carries the import and the archive.
+-- Only this database's loads: import ids are those of its journal. A caller sees the loads of
+-- its own role (all of them as a superuser or a member of
+-- pg_read_all_stats), as pg_stat_activity shows it the query texts.
+CREATE VIEW sinp_import.progress WITH (security_invoker = true) AS
+SELECT a.pid,
+       m[6]::bigint AS import_id,
+       m[8] AS archive,
+       m[2] AS step,
+       m[3]::bigint AS done,
+       m[4]::bigint AS total,
+       m[5] AS unit,
+       m[7]::timestamptz AS started,
+       pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) m[7]::timestamptz AS elapsed
+  FROM pg_catalog.pg_stat_activity AS a
+ CROSS JOIN LATERAL pg_catalog.regexp_match(a.query,
+        '^sinp_import\.(load_archive|validate_archive): (.*?)(?:: ([0-9]+)(?: / ([0-9]+))? ([a-z]+))? '
+        '\((?:import ([0-9]+) )?since ([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+\+00) of (.*)\)$') AS m
+ WHERE a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
+   AND a.state OPERATOR(pg_catalog.=) 'active' AND m IS NOT NULL;
+
+COMMENT ON VIEW sinp_import.progress IS
+  'The loads and validations running now in this database (of the roles whose queries the caller may see): the step, how far it is (done of total unit), and since when.';
+COMMENT ON COLUMN sinp_import.progress.pid IS 'The backend running the load (pg_stat_activity.pid, for pg_cancel_backend).';
+COMMENT ON COLUMN sinp_import.progress.import_id IS 'The import being loaded (sinp_import.imports, visible once it commits); NULL for a validation.';
+COMMENT ON COLUMN sinp_import.progress.archive IS 'The archive''s name (its first 200 characters).';
+COMMENT ON COLUMN sinp_import.progress.step IS 'The current step, as the NOTICE said it: reading a file, checking, writing an entity, its area links...';
+COMMENT ON COLUMN sinp_import.progress.done IS 'How much of the step is done, in unit (updated at least every few seconds); NULL for a step done in one statement.';
+COMMENT ON COLUMN sinp_import.progress.total IS 'The step''s total in unit, when known (not while a file is read).';
+COMMENT ON COLUMN sinp_import.progress.unit IS 'What done and total count: rows (of the file, or written), checks.';
+COMMENT ON COLUMN sinp_import.progress.started IS 'When the load began (in load_inbox, this archive''s load).';
+COMMENT ON COLUMN sinp_import.progress.elapsed IS 'How long the load has been running.';
+
 -- sinp_import.grant_loader(role): what a role needs of the extension to load (sql/access.sql).
 CREATE FUNCTION sinp_import.grant_loader(role regrole) RETURNS text
 LANGUAGE plpgsql VOLATILE
@@ -107,7 +147,7 @@ AS $function$
 DECLARE
     extension_owner oid := (SELECT c.relowner FROM pg_catalog.pg_class AS c
                              WHERE c.oid = 'sinp_import.imports'::pg_catalog.regclass);
-    not_owned text;
+    not_owned text;  -- the tables the role may not write, with the privileges missing
 BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'sinp_import.grant_loader(): the role is NULL',
@@ -131,25 +171,30 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON sinp_import.import_errors TO %s', role);
     EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA sinp_import TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.managed_triggers TO %s', role);
+    EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.progress TO %s', role);
     EXECUTE pg_catalog.format('GRANT EXECUTE ON ALL ROUTINES IN SCHEMA sinp_import TO %s', role);
-    -- What the role must have of the target, and does not (until a non-owner may load).
-    SELECT pg_catalog.string_agg(t.name, ', ' ORDER BY t.name) INTO not_owned
-      FROM (VALUES ('gn_synthese.synthese'), ('gn_synthese.t_sources'), ('gn_synthese.cor_area_synthese'),
-                   ('gn_synthese.cor_observer_synthese'), ('gn_synthese.t_log_synthese'),
-                   ('gn_meta.t_acquisition_frameworks'), ('gn_meta.t_datasets'),
-                   ('utilisateurs.bib_organismes'), ('utilisateurs.t_roles')) AS t(name)
-      JOIN pg_catalog.pg_class AS c ON c.oid = pg_catalog.to_regclass(t.name)
-     WHERE NOT pg_catalog.pg_has_role(role, c.relowner, 'USAGE');
+    -- What the role must have of the tables whose rows archives carry, and does not: a load
+    -- checks the same before reading an archive (the rows that follow them, links and logs, are
+    -- written as the tables' owner).
+    SELECT pg_catalog.string_agg(t.name || ' (' || t.missing || ')', ', ' ORDER BY t.name) INTO not_owned
+      FROM (SELECT v.name, pg_catalog.string_agg(p.privilege, ', ' ORDER BY p.n) AS missing
+              FROM (VALUES ('gn_synthese.synthese'), ('gn_synthese.t_sources'),
+                           ('gn_meta.t_acquisition_frameworks'), ('gn_meta.t_datasets'),
+                           ('utilisateurs.bib_organismes'), ('utilisateurs.t_roles')) AS v(name)
+              JOIN pg_catalog.pg_class AS c ON c.oid = pg_catalog.to_regclass(v.name)
+             CROSS JOIN (VALUES (1, 'SELECT'), (2, 'INSERT'), (3, 'UPDATE')) AS p(n, privilege)
+             WHERE NOT pg_catalog.has_table_privilege(role, c.oid, p.privilege)
+             GROUP BY v.name) AS t;
     IF not_owned IS NOT NULL THEN
         RAISE WARNING USING
-              MESSAGE = pg_catalog.format('sinp_import: %s does not own %s', role, not_owned),
-              HINT = 'A load disables the target''s known triggers inside its transaction, which only the owner of a table may do: load as the owner of the GeoNature tables.';
+              MESSAGE = pg_catalog.format('sinp_import: %s may not write %s', role, not_owned),
+              HINT = 'A load writes the archive''s rows with the caller''s privileges: GRANT SELECT, INSERT, UPDATE on these tables (DELETE where archives delete rows), or load as their owner.';
     END IF;
     RETURN pg_catalog.format('%s may load: usage of schema sinp_import, its journal and its lock granted', role);
 END
 $function$;
 COMMENT ON FUNCTION sinp_import.grant_loader(regrole) IS
-  'Grants a role what the extension needs of it to load, validate and run the inbox (its schema, journal and lock); warns of the target tables it does not own.';
+  'Grants a role what the extension needs of it to load, validate and run the inbox (its schema, journal and lock); warns of the target tables whose rows it may not write.';
 
 -- sinp_import.report(import_id): what to send a provider about an import.
 CREATE FUNCTION sinp_import."report"(
@@ -218,7 +263,8 @@ COMMENT ON COLUMN sinp_import.imports.warning_count IS 'How many problems of sev
 COMMENT ON COLUMN sinp_import.imports.started_at IS 'When the call began.';
 COMMENT ON COLUMN sinp_import.imports.finished_at IS 'When the call ended (NULL while it runs).';
 COMMENT ON COLUMN sinp_import.imports.duration IS 'finished_at - started_at.';
-COMMENT ON COLUMN sinp_import.imports.loaded_by IS 'The role that called the load.';
+COMMENT ON COLUMN sinp_import.imports.loaded_by IS 'The role the load ran as, whose privileges on the target tables were checked (current_user).';
+COMMENT ON COLUMN sinp_import.imports.session_role IS 'The session''s user (session_user): who connected, when loaded_by is a role it SET ROLE to (NULL for imports made before version 0.3.0).';
 
 COMMENT ON COLUMN sinp_import.import_errors.import_id IS 'The import the problem was found by.';
 COMMENT ON COLUMN sinp_import.import_errors.file IS 'The archive''s member: synthese.csv, meta_archive.ini, or the archive itself.';

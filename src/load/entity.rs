@@ -28,6 +28,8 @@ struct EntityRows<'a, R: Read> {
     converter: RowConverter<'a>,
     problems: &'a mut Vec<Problem>,
     rejected: i64,
+    /// Records read so far, valid or not.
+    read: i64,
     /// Keys of the rows set aside, for NO_PARENT_ENTITY in the entities that link to them.
     rejected_keys: Vec<String>,
 }
@@ -42,17 +44,16 @@ impl<R: Read> RowSource for EntityRows<'_, R> {
                     self.problems.push(problem);
                     return false;
                 }
-                Ok(true) => match self.converter.convert(&self.tsv, self.problems) {
-                    Some(_) => {
+                Ok(true) => {
+                    self.read += 1;
+                    if self.converter.convert(&self.tsv, self.problems).is_some() {
                         self.converter.write_row(out);
                         return true;
                     }
-                    None => {
-                        self.rejected += 1;
-                        let keys = self.converter.keys_of(&self.tsv);
-                        self.rejected_keys.extend(keys);
-                    }
-                },
+                    self.rejected += 1;
+                    let keys = self.converter.keys_of(&self.tsv);
+                    self.rejected_keys.extend(keys);
+                }
             }
         }
     }
@@ -65,9 +66,10 @@ const READER_STACK_BYTES: usize = 16 << 20;
 const CHUNK_BYTES: usize = 64 * 1024;
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-/// The backend's side of the channel: each chunk is handed to COPY as it is.
+/// The backend's side of the channel: each chunk is handed to COPY as it is, and the records
+/// read so far (sent with it) are reported.
 struct Chunks {
-    receiver: mpsc::Receiver<Vec<u8>>,
+    receiver: mpsc::Receiver<(Vec<u8>, i64)>,
 }
 
 impl RowSource for Chunks {
@@ -82,7 +84,10 @@ impl RowSource for Chunks {
                 .receiver
                 .recv_timeout(std::time::Duration::from_millis(100))
             {
-                Ok(chunk) => break chunk,
+                Ok((chunk, read)) => {
+                    super::progress::count(read, None, "rows", false);
+                    break chunk;
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     // SAFETY: a flag the signal handlers set; only read here.
                     if unsafe { pg_sys::InterruptPending } != 0 {
@@ -182,7 +187,7 @@ pub fn stage<R: Read + Send>(
     let stage = stage_table(entity);
     drop_stage(entity)?;
     Spi::run(&layout.create_table_sql(&stage, &staged_columns)).map_err(spi_error)?;
-    super::progress(&format!("reading {}", entity.file));
+    super::progress::step(&format!("reading {}", entity.file));
 
     // The file is read, checked and converted on a thread of its own while the backend runs the
     // COPY that consumes it: the two halves of staging then share the machine's cores. The
@@ -194,7 +199,7 @@ pub fn stage<R: Read + Send>(
     let problems = &mut ctx.problems;
     let now = ctx.now;
     let (staged, produced) = std::thread::scope(|scope| {
-        let (sender, receiver) = mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
+        let (sender, receiver) = mpsc::sync_channel::<(Vec<u8>, i64)>(CHUNKS_IN_FLIGHT);
         let layout = &layout;
         let plan = &plan;
         let staged_columns = &staged_columns;
@@ -213,6 +218,7 @@ pub fn stage<R: Read + Send>(
                     converter,
                     problems,
                     rejected: 0,
+                    read: 0,
                     rejected_keys: Vec::new(),
                 };
                 let mut more = true;
@@ -222,7 +228,7 @@ pub fn stage<R: Read + Send>(
                         more = rows.fill(&mut chunk);
                     }
                     // A closed channel means the COPY stopped (an ERROR): nothing more to do.
-                    if !chunk.is_empty() && sender.send(chunk).is_err() {
+                    if !chunk.is_empty() && sender.send((chunk, rows.read)).is_err() {
                         break;
                     }
                 }
@@ -296,7 +302,7 @@ pub fn stage<R: Read + Send>(
         "CREATE INDEX ON {stage} ({key}); ANALYZE {stage} ({key}, _action)"
     ))
     .map_err(spi_error)?;
-    super::progress(&format!(
+    super::progress::step(&format!(
         "{staged} rows of {} staged, checking them",
         entity.file
     ));
@@ -352,7 +358,9 @@ fn run_checks(ctx: &mut LoadContext, entity: &'static Entity, stage: &str) -> Lo
             Some(check.message),
         ));
     }
-    for (query, code, column, own_message) in checks {
+    let total = checks.len() as i64;
+    for (done, (query, code, column, own_message)) in checks.into_iter().enumerate() {
+        super::progress::count(done as i64, Some(total), "checks", true);
         let found: Vec<(i64, Option<String>, Option<String>)> = Spi::connect(|client| {
             let mut found = Vec::new();
             for row in client.select(&query, None, &[]).map_err(spi_error)? {

@@ -69,7 +69,7 @@ impl SetAsideIndexes {
         .map_err(spi_error)?
         .unwrap_or(false);
         if !owned {
-            super::progress(&format!(
+            super::progress::step(&format!(
                 "{table} is not owned by this role: its indexes are maintained row by row"
             ));
             return Ok(());
@@ -95,7 +95,7 @@ impl SetAsideIndexes {
         if indexes.is_empty() {
             return Ok(());
         }
-        super::progress(&format!(
+        super::progress::step(&format!(
             "{} index(es) of {table} set aside, built again after the write (sinp_import.rebuild_indexes)",
             indexes.len()
         ));
@@ -113,7 +113,7 @@ impl SetAsideIndexes {
                 .map_err(spi_error)?
                 .unwrap_or_default();
         for (table, indexes) in self.tables.drain(..) {
-            super::progress(&format!("building {} index(es) of {table}", indexes.len()));
+            super::progress::step(&format!("building {} index(es) of {table}", indexes.len()));
             for index in indexes {
                 if let Some(tablespace) = &index.tablespace {
                     Spi::run_with_args(

@@ -3,12 +3,13 @@
 
 use pgrx::prelude::*;
 
-use super::batches::{stage_batches, written_batches};
+use super::batches::{for_stage_batches, for_written_batches};
 use super::entity::{stage_table, StagedEntity};
 use super::indexes::{load_doubles, SetAsideIndexes};
 use super::keys::{
     check_link_keys, in_replica_mode, inserted_table, unchecked_link_tables, unchecked_own_table,
 };
+use super::owner::{as_owner_of, written_table};
 use super::spi_error;
 use super::sql::{render, statement, statements_for};
 use super::LoadContext;
@@ -122,7 +123,7 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             ],
         )
     };
-    super::progress(&format!("writing {}", entity.name));
+    super::progress::step(&format!("writing {}", entity.name));
     // sinp_import.rebuild_indexes: a load that at least doubles the table drops its plain indexes,
     // and those of the tables its post-work fills, and builds them once after the post-work.
     let mut set_aside = SetAsideIndexes::default();
@@ -140,10 +141,10 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     // By batches of the staging table, as the post-work: a statement keeps one foreign-key check
     // event per written row queued until its end, and one INSERT of 3 000 000 observations held
     // 170 MB of them.
-    for batch in stage_batches(&stage)? {
+    for_stage_batches(&stage, "rows", |batch| {
         // The source statement's one value ($1, the archive's taxref_version) is passed, never
         // spliced into the text.
-        let sql = upsert_of(&source_of(&batch));
+        let sql = upsert_of(&source_of(batch));
         let write = || {
             if sql.contains("$1") {
                 Spi::run_with_args(&sql, &[ctx.taxref_version.as_deref().into()])
@@ -153,23 +154,24 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             .map_err(spi_error)
         };
         if unchecked_rows.is_some() {
-            in_replica_mode(write)?;
+            in_replica_mode(write)
         } else {
-            write()?;
+            write()
         }
-    }
+    })?;
     Spi::run("ANALYZE sinp_written").map_err(spi_error)?;
     if ctx.apply_sensitivity_rules {
         apply_sensitivity_rules(ctx, entity)?;
     }
 
     let vars = [("stage", stage.as_str()), ("entity", entity.name)];
+    let entity_table = entity.qualified_table();
     let unchecked = unchecked_link_tables(entity)?;
     for (words, body) in statements_for("post", entity.name) {
         let body = render(body, &vars);
         let without_checks =
             inserted_table(&body).is_some_and(|table| unchecked.iter().any(|t| t.table == table));
-        super::progress(&format!(
+        super::progress::step(&format!(
             "{} of {}{}",
             words.join(" "),
             entity.name,
@@ -179,32 +181,42 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
                 ""
             }
         ));
-        let (placeholder, batches) = if body.contains("{batch}") {
-            ("batch", written_batches(entity.name)?)
-        } else if body.contains("{stage_batch}") {
-            ("stage_batch", stage_batches(&stage)?)
-        } else {
-            ("", vec![String::new()])
+        let run_once = |placeholder: &str, batch: &str| {
+            Spi::run(&render(&body, &[(placeholder, batch)])).map_err(spi_error)
         };
         let run = || {
-            for batch in &batches {
-                Spi::run(&render(&body, &[(placeholder, batch)])).map_err(spi_error)?;
+            if body.contains("{batch}") {
+                for_written_batches(entity.name, "rows", |batch| run_once("batch", batch))
+            } else if body.contains("{stage_batch}") {
+                for_stage_batches(&stage, "rows", |batch| run_once("stage_batch", batch))
+            } else {
+                run_once("", "")
             }
-            Ok(())
         };
-        if without_checks {
-            in_replica_mode(run)?;
-        } else {
-            run()?;
+        let work = || {
+            if without_checks {
+                in_replica_mode(run)
+            } else {
+                run()
+            }
+        };
+        // The rows that follow the entity's (links) are written as their table's owner for a
+        // caller that does not own it, as GeoNature's triggers write them; never in replica mode
+        // then ("unchecked links" asks for ownership).
+        match written_table(&body).filter(|t| *t != entity_table) {
+            Some(table) => as_owner_of(table, &[&stage, "sinp_written"], work)?,
+            None => work()?,
         }
     }
     if let Some(body) = validations_statement(entity.name, "")? {
-        super::progress(&format!("validations of {}", entity.name));
-        Spi::run(body).map_err(spi_error)?;
+        super::progress::step(&format!("validations of {}", entity.name));
+        as_owner_of(VALIDATIONS_TABLE, &[&stage, "sinp_written"], || {
+            Spi::run(body).map_err(spi_error)
+        })?;
     }
     set_aside.rebuild()?;
     for links in unchecked_rows.iter().chain(&unchecked) {
-        super::progress(&format!(
+        super::progress::step(&format!(
             "checking the foreign keys of the new rows of {}",
             links.table
         ));
@@ -219,7 +231,12 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
             .position(|f| f.name == field)
             .is_some_and(|i| staged.plan.field_position[i].is_some());
         if present {
-            Spi::run(&render(body, &vars)).map_err(spi_error)?;
+            let body = render(body, &vars);
+            let run = || Spi::run(&body).map_err(spi_error);
+            match written_table(&body) {
+                Some(table) => as_owner_of(table, &[&stage, "sinp_written"], run)?,
+                None => run()?,
+            }
         }
     }
 
@@ -248,6 +265,9 @@ pub fn merge(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()>
     Ok(())
 }
 
+/// GeoNature's validations of observations, written after them.
+const VALIDATIONS_TABLE: &str = "gn_commons.t_validations";
+
 /// GeoNature's sensitivity rules applied to the written observations (sql/merge.sql "sensitivity
 /// synthese"), the stricter of their result and the archive's value kept: a warning counts the
 /// observations the rules made more restricted.
@@ -255,7 +275,7 @@ fn apply_sensitivity_rules(ctx: &mut LoadContext, entity: &Entity) -> LoadResult
     let Some(body) = statement(&format!("sensitivity {}", entity.name)) else {
         return Ok(());
     };
-    super::progress(&format!("sensitivity rules of {}", entity.name));
+    super::progress::step(&format!("sensitivity rules of {}", entity.name));
     let raised = Spi::get_one::<i64>(body).map_err(spi_error)?.unwrap_or(0);
     if raised > 0 {
         ctx.problems.push(
@@ -287,17 +307,37 @@ pub fn delete(staged: &mut StagedEntity) -> LoadResult<()> {
             ("key", &quote_ident(entity.key_column())),
         ],
     );
-    let deleted = Spi::connect_mut(|client| {
-        Ok::<_, LoadError>(client.update(&sql, None, &[]).map_err(spi_error)?.len() as i64)
-    })?;
     let delete_rows =
         Spi::get_one::<i64>(&format!("SELECT count(*) FROM {stage} WHERE _action = 'D'"))
             .map_err(spi_error)?
             .unwrap_or(0);
+    // A DELETE statement needs the privilege even when it deletes nothing.
+    if delete_rows == 0 {
+        return Ok(());
+    }
+    // As the caller, who needs DELETE on the table (privileges::check_deletes): the keys of the
+    // deleted rows, as text.
+    let deleted_keys: Vec<Option<String>> = Spi::connect_mut(|client| {
+        client
+            .update(&sql, None, &[])
+            .map_err(spi_error)?
+            .map(|row| row.get::<String>(1).map_err(spi_error))
+            .collect::<LoadResult<Vec<_>>>()
+    })?;
+    let deleted = deleted_keys.len() as i64;
     staged.counts.deleted = deleted;
     staged.counts.unchanged += delete_rows - deleted;
+    if let Some(body) = statement(&format!("log deletes {}", entity.name)) {
+        // GeoNature's deletion log, written as its owner (the work of its trigger).
+        let log = written_table(body).expect("the deletion log statement inserts into a table");
+        as_owner_of(log, &[], || {
+            Spi::run_with_args(body, &[deleted_keys.clone().into()]).map_err(spi_error)
+        })?;
+    }
     if let Some(body) = validations_statement(entity.name, " deleted")? {
-        Spi::run(&render(body, &[("stage", &stage)])).map_err(spi_error)?;
+        as_owner_of(VALIDATIONS_TABLE, &[&stage, "sinp_written"], || {
+            Spi::run(&render(body, &[("stage", &stage)])).map_err(spi_error)
+        })?;
     }
     Ok(())
 }

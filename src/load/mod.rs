@@ -12,6 +12,9 @@ pub(crate) mod indexes;
 mod journal;
 pub(crate) mod keys;
 mod merge;
+mod owner;
+mod privileges;
+mod progress;
 pub mod report;
 mod resolver;
 pub mod sql;
@@ -104,18 +107,8 @@ pub struct LoadContext {
     /// GeoNature's sensitivity triggers were disabled for the load: its rules are applied by the
     /// loader to the written observations.
     pub apply_sensitivity_rules: bool,
-}
-
-/// Reports a step of a long load: a NOTICE for the caller, and the backend's activity text, so
-/// that another session sees it in pg_stat_activity.query.
-pub fn progress(step: &str) {
-    pgrx::notice!("sinp_import: {step}");
-    if let Ok(text) = std::ffi::CString::new(format!("sinp_import.load_archive: {step}")) {
-        // SAFETY: PostgreSQL copies the text into its own shared memory slot.
-        unsafe {
-            pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, text.as_ptr());
-        }
-    }
+    /// D rows the caller may not delete: refused, or set aside as row problems.
+    pub unprivileged_deletes: privileges::UnprivilegedDeletes,
 }
 
 /// Every SPI failure of a load: an internal error (XX000) naming the failed call.
@@ -154,6 +147,22 @@ pub(crate) fn may_read_server_files() -> bool {
                 pg_sys::GetUserId(),
                 pg_sys::Oid::from(pg_sys::ROLE_PG_READ_SERVER_FILES),
             )
+    }
+}
+
+fn synthese_entity() -> &'static Entity {
+    entity_by_file(SYNTHESE_FILE).expect("the field tables describe synthese.csv")
+}
+
+/// A role that may not take the lock of loads is refused before anything is read (None: the
+/// objects of a version before 0.3.0, which has no such lock).
+fn check_lock_privilege() -> LoadResult<()> {
+    match has_privilege("sinp_import.load_lock", "UPDATE")? {
+        Some(false) => Err(LoadError::PrivilegeMissing {
+            object: "sinp_import.load_lock",
+            privilege: "UPDATE",
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -331,16 +340,34 @@ fn sha256_of(path: &str, file: &File) -> LoadResult<(String, i64)> {
     Ok((sha256, size as i64))
 }
 
-/// Drops a TEMP table if it exists (without the NOTICE of DROP ... IF EXISTS).
+/// Drops a TEMP table of this session if it exists (without the NOTICE of DROP ... IF EXISTS). The
+/// load's TEMP tables are read as a target table's owner (owner.rs): one the caller made before
+/// the load under the same name, a view say, is refused rather than used.
 pub fn drop_temp_table(name: &str) -> LoadResult<()> {
-    let exists =
-        Spi::get_one_with_args::<bool>("SELECT to_regclass($1) IS NOT NULL", &[name.into()])
-            .map_err(spi_error)?
-            .unwrap_or(false);
-    if exists {
-        Spi::run(&format!("DROP TABLE {name}")).map_err(spi_error)?;
+    let kind = Spi::get_one_with_args::<String>(
+        "SELECT (SELECT c.relkind::text FROM pg_catalog.pg_class AS c
+                  WHERE c.oid = pg_catalog.to_regclass($1)
+                    AND c.relnamespace = pg_catalog.pg_my_temp_schema())",
+        &[name.into()],
+    )
+    .map_err(spi_error)?;
+    match kind.as_deref() {
+        None => Ok(()),
+        Some("r") => Spi::run(&format!("DROP TABLE {name}")).map_err(spi_error),
+        Some(_) => Err(LoadError::internal(format!(
+            "this session has a TEMP object {name} that is not a table: drop it, then load again"
+        ))),
     }
-    Ok(())
+}
+
+/// Now, in UTC, as sinp_import.progress reads it: when the load (within load_inbox, this
+/// archive's load) began, give or take the journal's first write.
+fn call_started() -> LoadResult<String> {
+    Spi::get_one::<String>(
+        "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'",
+    )
+    .map_err(spi_error)
+    .map(Option::unwrap_or_default)
 }
 
 /// The transaction timestamp, as the archives write dates.
@@ -487,7 +514,7 @@ fn store_additional_fields(
     if fields.is_empty() {
         return Ok(());
     }
-    progress(&format!("{} additional field(s) described", fields.len()));
+    progress::step(&format!("{} additional field(s) described", fields.len()));
     let json = serde_json::to_string(fields)
         .map_err(|e| LoadError::internal(format!("additional fields: {e}")))?;
     Spi::run_with_args(
@@ -497,7 +524,11 @@ fn store_additional_fields(
     .map_err(spi_error)
 }
 
-fn new_context(problems: Vec<Problem>, meta: &MetaArchive) -> LoadResult<LoadContext> {
+fn new_context(
+    problems: Vec<Problem>,
+    meta: &MetaArchive,
+    unprivileged_deletes: privileges::UnprivilegedDeletes,
+) -> LoadResult<LoadContext> {
     Ok(LoadContext {
         resolver: Resolver::default(),
         problems,
@@ -506,6 +537,7 @@ fn new_context(problems: Vec<Problem>, meta: &MetaArchive) -> LoadResult<LoadCon
         taxref_version: meta.get("taxref_version").map(str::to_string),
         current_file: SYNTHESE_FILE,
         apply_sensitivity_rules: false,
+        unprivileged_deletes,
     })
 }
 
@@ -521,7 +553,8 @@ pub fn validate_archive(input: ArchiveInput, archive_name: &str) -> LoadResult<V
     } = open_archive(&input, archive_name, ArchiveDigest::None)?;
     // A validation stages and merges like a load (then rolls back): it waits for running loads.
     serialise_loads()?;
-    let mut ctx = new_context(problems, &meta)?;
+    let _tracking = progress::track("validate_archive", None, archive_name, call_started()?);
+    let mut ctx = new_context(problems, &meta, privileges::UnprivilegedDeletes::SetAside)?;
     let archive_failed = ctx.problems.iter().any(Problem::is_error);
     ctx.problems.extend(description_problems);
     let outcome = subxact::run(
@@ -550,6 +583,17 @@ pub fn load_archive(
     dry_run: bool,
 ) -> LoadResult<LoadOutcome> {
     let mode = Mode::parse(mode)?;
+    // Who may do what, before anything is read: the server file, the extension's lock and
+    // journal, and the observations every archive writes (a role that may only read is refused
+    // here); the tables of the archive's other files once its members are known.
+    if let ArchiveInput::Path(path) = &input {
+        if !may_read_server_path(path)? {
+            return Err(read_denied(path));
+        }
+    }
+    check_lock_privilege()?;
+    check_journal_privileges()?;
+    privileges::check_writer(&[synthese_entity()])?;
     let Opened {
         mut archive,
         sha256,
@@ -562,7 +606,7 @@ pub fn load_archive(
     } = open_archive(&input, archive_name, ArchiveDigest::Sha256)?;
     // Loads are serialised; readers of the targets are never blocked.
     serialise_loads()?;
-    check_journal_privileges()?;
+    privileges::check_writer(&present)?;
 
     let already = Spi::get_one_with_args::<i64>(
         "SELECT (SELECT import_id FROM sinp_import.imports
@@ -581,6 +625,12 @@ pub fn load_archive(
         mode: mode.as_str(),
         dry_run,
     })?;
+    let _tracking = progress::track(
+        "load_archive",
+        Some(import_id),
+        archive_name,
+        call_started()?,
+    );
     if let Some(previous) = already {
         pgrx::notice!("sinp_import: archive already applied by import {previous}; nothing done");
         let counts: Vec<EntityCounts> = present
@@ -597,7 +647,11 @@ pub fn load_archive(
             entities: counts,
         });
     }
-    let mut ctx = new_context(problems, &meta)?;
+    let unprivileged_deletes = match mode {
+        Mode::Strict => privileges::UnprivilegedDeletes::Refuse,
+        Mode::Lenient => privileges::UnprivilegedDeletes::SetAside,
+    };
+    let mut ctx = new_context(problems, &meta, unprivileged_deletes)?;
     // The archive's own problems (a member missing, meta_archive.ini) stop the load of every
     // entity: rejected in any mode.
     let archive_failed = ctx.problems.iter().any(Problem::is_error);
@@ -712,6 +766,8 @@ fn apply(
                 .insert("SENSIBILITE".to_string(), not_sensitive);
         }
     }
+    // Made afresh by each load: nothing of it is the caller's (it is read as tables' owners).
+    drop_temp_table("pg_temp.sinp_written")?;
     Spi::run(sql::statement("written").expect("sql/merge.sql has written")).map_err(spi_error)?;
     let mut staged_entities = Vec::new();
     let mut counts = Vec::new();
@@ -747,6 +803,7 @@ fn apply(
     // only checks them.
     for staged in staged_entities.iter_mut().rev() {
         ctx.current_file = staged.entity.file;
+        privileges::check_deletes(ctx, staged)?;
         differential::refuse_referenced_deletes(ctx, staged)?;
         if how == Apply::Write {
             merge::delete(staged)?;
@@ -761,6 +818,9 @@ fn apply(
     for staged in &staged_entities {
         entity::drop_stage(staged.entity)?;
     }
+    // Dropped, not kept for the session: the next load may run as another role (SET ROLE), which
+    // could neither read nor drop a table of this one.
+    drop_temp_table("pg_temp.sinp_written")?;
     Spi::run_with_args(
         "SELECT set_config('jit', $1, true)",
         &[caller_jit.as_str().into()],
@@ -861,6 +921,7 @@ mod problem_codes {
             include_str!("entity.rs"),
             include_str!("differential.rs"),
             include_str!("constraints.rs"),
+            include_str!("privileges.rs"),
             include_str!("../../core/src/spec/mod.rs"),
         ];
         let mut codes = std::collections::BTreeSet::new();

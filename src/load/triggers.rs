@@ -3,6 +3,7 @@
 
 use pgrx::prelude::*;
 
+use super::owner::as_owner_of;
 use super::spi_error;
 use crate::error::{LoadError, LoadResult};
 
@@ -47,8 +48,12 @@ pub fn disable() -> LoadResult<DisabledTriggers> {
         }
         Ok::<_, LoadError>(found)
     })?;
+    // Only a table's owner may; done as the owner for a caller that may write it without owning
+    // it (the privileges were checked before).
     for (table, trigger, _) in &found {
-        Spi::run(&format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}")).map_err(spi_error)?;
+        as_owner_of(table, &[], || {
+            Spi::run(&format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}")).map_err(spi_error)
+        })?;
     }
     Ok(DisabledTriggers(found))
 }
@@ -64,8 +69,10 @@ impl DisabledTriggers {
 
     pub fn enable(self) -> LoadResult<()> {
         for (table, trigger, _) in &self.0 {
-            Spi::run(&format!("ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
-                .map_err(spi_error)?;
+            as_owner_of(table, &[], || {
+                Spi::run(&format!("ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+                    .map_err(spi_error)
+            })?;
         }
         Ok(())
     }
