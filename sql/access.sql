@@ -1,6 +1,7 @@
 -- Who may load: sinp_import.grant_loader(role) gives a role what the extension itself needs of it
 -- to load, validate and run the inbox (docs/security.md). What the load writes into the target
--- tables stays with the target's own privileges: the role must own them (GeoNature's owner does).
+-- tables stays with the target's own privileges: SELECT, INSERT, UPDATE (and DELETE for D rows)
+-- on the tables whose rows archives carry, which grant_loader() does not give.
 
 CREATE FUNCTION sinp_import.grant_loader(role regrole) RETURNS text
 LANGUAGE plpgsql VOLATILE

@@ -303,4 +303,9 @@ extension_sql_file!(
     name = "progress",
     requires = ["journal"]
 );
+extension_sql_file!(
+    "../sql/restricted.sql",
+    name = "restricted",
+    requires = ["journal"]
+);
 extension_sql_file!("../sql/comments.sql", name = "comments", finalize);

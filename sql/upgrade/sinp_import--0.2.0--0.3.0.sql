@@ -139,6 +139,192 @@ COMMENT ON COLUMN sinp_import.progress.unit IS 'What done and total count: rows 
 COMMENT ON COLUMN sinp_import.progress.started IS 'When the load began (in load_inbox, this archive''s load).';
 COMMENT ON COLUMN sinp_import.progress.elapsed IS 'How long the load has been running.';
 
+-- Restricted observations kept from public roles (sql/restricted.sql).
+-- Restricted observations kept from public roles (FORMAT.md §5, docs/restricted.md): row-level
+-- security on the synthese and the tables that reveal something of its rows, installed by
+-- protect_restricted(public_roles) and removed by unprotect_restricted().
+
+-- The roles that see only unrestricted observations, as protect_restricted() last set them.
+CREATE TABLE sinp_import.protected_roles (
+    role_oid oid PRIMARY KEY
+);
+COMMENT ON TABLE sinp_import.protected_roles IS 'The public roles of protect_restricted(): they see only unrestricted observations.';
+COMMENT ON COLUMN sinp_import.protected_roles.role_oid IS 'The role (pg_roles.oid).';
+
+-- The tables protect_restricted() put under row-level security, and whether it was already on.
+CREATE TABLE sinp_import.protected_tables (
+    table_name text PRIMARY KEY,
+    rls_was_enabled boolean NOT NULL
+);
+COMMENT ON TABLE sinp_import.protected_tables IS 'The tables protect_restricted() put under row-level security; unprotect_restricted() undoes it.';
+COMMENT ON COLUMN sinp_import.protected_tables.table_name IS 'The table, schema-qualified.';
+COMMENT ON COLUMN sinp_import.protected_tables.rls_was_enabled IS 'Row-level security was on before: only the restrictive policy was added, and it stays on after unprotect_restricted().';
+
+-- The id of a nomenclature in this database, for the definition below: called once per query
+-- (as an InitPlan), with the extension owner's rights, so that a public role needs no privilege
+-- on ref_nomenclatures. NULL when the database has no such code (then every non-NULL value is
+-- restricted: the definition fails closed).
+CREATE FUNCTION sinp_import.nomenclature_id(type_mnemonic text, code text) RETURNS integer
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $function$
+BEGIN
+    IF pg_catalog.to_regclass('ref_nomenclatures.t_nomenclatures') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT n.id_nomenclature
+              FROM ref_nomenclatures.t_nomenclatures AS n
+              JOIN ref_nomenclatures.bib_nomenclatures_types AS t ON t.id_type = n.id_type
+             WHERE t.mnemonique OPERATOR(pg_catalog.=) type_mnemonic
+               AND n.cd_nomenclature OPERATOR(pg_catalog.=) code);
+END
+$function$;
+COMMENT ON FUNCTION sinp_import.nomenclature_id(text, text) IS
+  'The id_nomenclature of a code of a nomenclature type in this database (NULL if absent); used by the definition of restricted observations.';
+
+-- THE definition of a restricted observation (FORMAT.md §5), as an SQL condition on the synthese
+-- row named row_alias (NULL: the columns unqualified, as in a policy): additional_data.confidential
+-- true, or a sensitivity other than code 0, or a diffusion level other than code 5 (NULL counts
+-- as not restricted). The policies, the view public_observations and the loader all use it.
+CREATE FUNCTION sinp_import.restricted_condition(row_alias text DEFAULT NULL) RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.replace(
+  '(coalesce(R.additional_data -> ''confidential'' IN (''true''::jsonb, ''"true"''::jsonb), false)'
+  ' OR (R.id_nomenclature_sensitivity IS NOT NULL AND R.id_nomenclature_sensitivity IS DISTINCT FROM'
+  ' (SELECT sinp_import.nomenclature_id(''SENSIBILITE'', ''0'')))'
+  ' OR (R.id_nomenclature_diffusion_level IS NOT NULL AND R.id_nomenclature_diffusion_level IS DISTINCT FROM'
+  ' (SELECT sinp_import.nomenclature_id(''NIV_PRECIS'', ''5''))))',
+  'R.', CASE WHEN row_alias IS NULL THEN '' ELSE pg_catalog.quote_ident(row_alias) || '.' END);
+COMMENT ON FUNCTION sinp_import.restricted_condition(text) IS
+  'The SQL condition that a synthese row (of the alias given) is restricted (FORMAT.md §5): the one definition the policies, public_observations and the loader use.';
+
+-- Whether the role sees restricted rows of the table: it is not one of the protected roles (nor
+-- has their privileges), or it may read the table through a grant to another role (read_only_all
+-- is a member of read_only_public in the Atlas, and has its own grants), or owns it. Evaluated once
+-- per query (an InitPlan of the policies), with the extension owner's rights to read the catalog
+-- and sinp_import.protected_roles.
+CREATE FUNCTION sinp_import.sees_restricted(table_name regclass, role_name name) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+RETURN NOT EXISTS (SELECT FROM sinp_import.protected_roles AS p
+                     JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) p.role_oid
+                    WHERE pg_catalog.pg_has_role(role_name, p.role_oid, 'USAGE'))
+    OR EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS a
+                WHERE c.oid OPERATOR(pg_catalog.=) table_name
+                  AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
+                  AND a.grantee OPERATOR(pg_catalog.<>) 0::oid
+                  AND a.grantee NOT IN (SELECT p.role_oid FROM sinp_import.protected_roles AS p)
+                  AND pg_catalog.pg_has_role(role_name, a.grantee, 'USAGE'))
+    OR EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                WHERE c.oid OPERATOR(pg_catalog.=) table_name
+                  AND pg_catalog.pg_has_role(role_name, c.relowner, 'USAGE'));
+COMMENT ON FUNCTION sinp_import.sees_restricted(regclass, name) IS
+  'Whether the role sees the restricted observations of the table: not a protected role, or granted SELECT through another role, or its owner.';
+
+CREATE FUNCTION sinp_import.protect_restricted(public_roles regrole[]) RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, sinp_import, pg_temp
+AS $function$
+DECLARE
+    protected text[] := '{}';
+    t record;
+    rls boolean;
+    not_owned text;
+BEGIN
+    IF public_roles IS NULL OR pg_catalog.cardinality(public_roles) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION USING ERRCODE = '22004',
+              MESSAGE = 'sinp_import.protect_restricted(): no role given',
+              HINT = 'Name the roles that must see only unrestricted observations: SELECT sinp_import.protect_restricted(ARRAY[''read_only_public'']::regrole[]);';
+    END IF;
+    -- Policies are the tables' owner's to make: said here with what to do.
+    SELECT pg_catalog.string_agg(v.name, ', ') INTO not_owned
+      FROM (VALUES ('gn_synthese.synthese'), ('gn_synthese.cor_area_synthese'),
+                   ('gn_synthese.cor_observer_synthese')) AS v(name)
+      JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.name)
+     WHERE NOT pg_catalog.pg_has_role(CURRENT_USER, c.relowner, 'USAGE');
+    IF not_owned IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+              MESSAGE = pg_catalog.format('permission denied: %s does not own %s', CURRENT_USER, not_owned),
+              DETAIL = 'Row-level security and its policies are made by the owner of each table.',
+              HINT = 'Run it as the owner of the GeoNature tables, or as a superuser.';
+    END IF;
+    DELETE FROM sinp_import.protected_roles;
+    INSERT INTO sinp_import.protected_roles (role_oid)
+    SELECT DISTINCT r::oid FROM pg_catalog.unnest(public_roles) AS r WHERE r IS NOT NULL;
+    -- The synthese, and the tables whose rows tell something of an observation (a 1 km cell is a
+    -- location; an observer link names who was there): a row of these is visible with its
+    -- observation.
+    FOR t IN
+        SELECT v.name, v.visible, c.oid AS relation, c.relrowsecurity
+          FROM (VALUES ('gn_synthese.synthese', 1,
+                        'NOT ' || sinp_import.restricted_condition(NULL)),
+                       ('gn_synthese.cor_area_synthese', 2,
+                        'EXISTS (SELECT FROM gn_synthese.synthese AS s WHERE s.id_synthese OPERATOR(pg_catalog.=) cor_area_synthese.id_synthese AND NOT '
+                        || sinp_import.restricted_condition('s') || ')'),
+                       ('gn_synthese.cor_observer_synthese', 3,
+                        'EXISTS (SELECT FROM gn_synthese.synthese AS s WHERE s.id_synthese OPERATOR(pg_catalog.=) cor_observer_synthese.id_synthese AND NOT '
+                        || sinp_import.restricted_condition('s') || ')'))
+               AS v(name, n, visible)
+          JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.name)
+         ORDER BY v.n
+    LOOP
+        SELECT p.rls_was_enabled INTO rls FROM sinp_import.protected_tables AS p
+         WHERE p.table_name OPERATOR(pg_catalog.=) t.name;
+        IF NOT FOUND THEN
+            rls := t.relrowsecurity;
+            INSERT INTO sinp_import.protected_tables (table_name, rls_was_enabled) VALUES (t.name, rls);
+        END IF;
+        -- Restrictive: it narrows whatever other policies let a role see, never widens them.
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_unrestricted_only ON %s', t.name);
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY sinp_unrestricted_only ON %s AS RESTRICTIVE FOR SELECT TO PUBLIC USING ((SELECT sinp_import.sees_restricted(%L::pg_catalog.regclass, CURRENT_USER)) OR %s)',
+            t.name, t.name, t.visible);
+        IF NOT rls THEN
+            -- Row-level security was off: every row stays visible and writable as before (the
+            -- table's privileges decide), but for the restrictive policy above.
+            EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_all_rows ON %s', t.name);
+            EXECUTE pg_catalog.format('CREATE POLICY sinp_all_rows ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (true) WITH CHECK (true)', t.name);
+            EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t.name);
+        END IF;
+        protected := protected || t.name;
+    END LOOP;
+    RETURN pg_catalog.format('%s see only unrestricted rows of %s',
+                             pg_catalog.array_to_string(public_roles::text[], ', '),
+                             pg_catalog.array_to_string(protected, ', '));
+END
+$function$;
+COMMENT ON FUNCTION sinp_import.protect_restricted(regrole[]) IS
+  'Installs row-level security so that these roles see only unrestricted observations (FORMAT.md §5) in the synthese and its area and observer links; idempotent.';
+
+CREATE FUNCTION sinp_import.unprotect_restricted() RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, sinp_import, pg_temp
+AS $function$
+DECLARE
+    t record;
+    undone text[] := '{}';
+BEGIN
+    FOR t IN SELECT p.table_name, p.rls_was_enabled FROM sinp_import.protected_tables AS p
+              WHERE pg_catalog.to_regclass(p.table_name) IS NOT NULL ORDER BY p.table_name
+    LOOP
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_unrestricted_only ON %s', t.table_name);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_all_rows ON %s', t.table_name);
+        IF NOT t.rls_was_enabled THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t.table_name);
+        END IF;
+        undone := undone || t.table_name;
+    END LOOP;
+    DELETE FROM sinp_import.protected_tables;
+    DELETE FROM sinp_import.protected_roles;
+    RETURN pg_catalog.format('row-level security of sinp_import removed from %s',
+                             coalesce(NULLIF(pg_catalog.array_to_string(undone, ', '), ''), 'no table'));
+END
+$function$;
+COMMENT ON FUNCTION sinp_import.unprotect_restricted() IS
+  'Removes what protect_restricted() installed: its policies, and row-level security where it turned it on.';
+
 -- sinp_import.grant_loader(role): what a role needs of the extension to load (sql/access.sql).
 CREATE FUNCTION sinp_import.grant_loader(role regrole) RETURNS text
 LANGUAGE plpgsql VOLATILE

@@ -14,6 +14,7 @@ mod differential;
 mod geonature;
 mod privileges;
 mod report;
+mod restricted;
 mod validation;
 
 const AREAS_SQL: &str = include_str!("../../tests/sql/areas.sql");
