@@ -62,6 +62,7 @@ COMMENT ON COLUMN sinp_import.import_errors.code IS 'The problem''s code, explai
 COMMENT ON COLUMN sinp_import.import_errors.message IS 'What is wrong, in words.';
 COMMENT ON COLUMN sinp_import.import_errors.value IS 'The value found (cut at 64 kB).';
 COMMENT ON COLUMN sinp_import.import_errors.raw_record IS 'The whole original record, so that it can be corrected and sent again (cut at 64 kB).';
+COMMENT ON COLUMN sinp_import.import_errors.restricted IS 'Whether the problem''s row is, or may be, a restricted observation (sinp_import.restricted_condition): true also for a row of synthese.csv that could not be read; false for the other files. Public roles see only the false ones (protect_restricted). NULL for problems journaled before 0.3.0.';
 
 COMMENT ON COLUMN sinp_import.additional_fields.provider IS 'The provider of the archives that described the field (from their name).';
 COMMENT ON COLUMN sinp_import.additional_fields.resource IS 'The entity whose additional_data has the field.';

@@ -53,7 +53,8 @@ CREATE TABLE sinp_import.import_errors (
     code        text NOT NULL,
     message     text NOT NULL,
     value       text,
-    raw_record  text
+    raw_record  text,
+    restricted  boolean
 );
 CREATE INDEX import_errors_import_idx ON sinp_import.import_errors (import_id, file, line);
 COMMENT ON TABLE sinp_import.import_errors IS 'Every problem found in an archive, with the original record so it can be corrected and re-sent.';

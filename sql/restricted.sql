@@ -99,7 +99,7 @@ BEGIN
     -- Policies are the tables' owner's to make: said here with what to do.
     SELECT pg_catalog.string_agg(v.name, ', ') INTO not_owned
       FROM (VALUES ('gn_synthese.synthese'), ('gn_synthese.cor_area_synthese'),
-                   ('gn_synthese.cor_observer_synthese')) AS v(name)
+                   ('gn_synthese.cor_observer_synthese'), ('sinp_import.import_errors')) AS v(name)
       JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.name)
      WHERE NOT pg_catalog.pg_has_role(CURRENT_USER, c.relowner, 'USAGE');
     IF not_owned IS NOT NULL THEN
@@ -123,7 +123,10 @@ BEGIN
                         || sinp_import.restricted_condition('s') || ')'),
                        ('gn_synthese.cor_observer_synthese', 3,
                         'EXISTS (SELECT FROM gn_synthese.synthese AS s WHERE s.id_synthese OPERATOR(pg_catalog.=) cor_observer_synthese.id_synthese AND NOT '
-                        || sinp_import.restricted_condition('s') || ')'))
+                        || sinp_import.restricted_condition('s') || ')'),
+                       -- The journal: raw records and values of rows that are, or may be,
+                       -- restricted observations (the loader marks them).
+                       ('sinp_import.import_errors', 4, 'restricted IS FALSE'))
                AS v(name, n, visible)
           JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.name)
          ORDER BY v.n
@@ -148,13 +151,62 @@ BEGIN
         END IF;
         protected := protected || t.name;
     END LOOP;
+    -- The public view: unrestricted observations as they are, restricted ones blurred (their
+    -- geometry the cells of the blur area type they lie in, identifying details removed). The
+    -- area type is read now, as a superuser set it, and written into the view.
+    IF pg_catalog.to_regclass('gn_synthese.synthese') IS NOT NULL THEN
+        EXECUTE pg_catalog.format($view$
+CREATE OR REPLACE VIEW sinp_import.public_observations WITH (security_barrier = true) AS
+SELECT s.id_synthese, s.unique_id_sinp, s.id_source, s.id_dataset, s.cd_nom, s.cd_hab, s.nom_cite,
+       s.count_min, s.count_max,
+       s.id_nomenclature_obs_technique, s.id_nomenclature_bio_status, s.id_nomenclature_life_stage,
+       s.id_nomenclature_sex, s.id_nomenclature_observation_status, s.id_nomenclature_valid_status,
+       s.id_nomenclature_sensitivity, s.id_nomenclature_diffusion_level,
+       CASE WHEN r.restricted THEN pg_catalog.date_trunc('day', s.date_min) ELSE s.date_min END AS date_min,
+       CASE WHEN r.restricted THEN pg_catalog.date_trunc('day', s.date_max) ELSE s.date_max END AS date_max,
+       CASE WHEN r.restricted THEN NULL ELSE s.altitude_min END AS altitude_min,
+       CASE WHEN r.restricted THEN NULL ELSE s.altitude_max END AS altitude_max,
+       CASE WHEN r.restricted THEN NULL ELSE s.place_name END AS place_name,
+       CASE WHEN r.restricted THEN NULL ELSE s."precision" END AS "precision",
+       CASE WHEN r.restricted THEN blur.geom ELSE s.the_geom_local END AS the_geom_local,
+       CASE WHEN r.restricted THEN public.ST_Transform(blur.geom, 4326) ELSE s.the_geom_4326 END AS the_geom_4326,
+       CASE WHEN r.restricted THEN public.ST_Transform(public.ST_Centroid(blur.geom), 4326) ELSE s.the_geom_point END AS the_geom_point,
+       CASE WHEN r.restricted THEN blur.id_area ELSE s.id_area_attachment END AS id_area_attachment,
+       CASE WHEN r.restricted THEN NULL ELSE s.observers END AS observers,
+       CASE WHEN r.restricted THEN NULL ELSE s.determiner END AS determiner,
+       CASE WHEN r.restricted THEN NULL ELSE s.comment_context END AS comment_context,
+       CASE WHEN r.restricted THEN NULL ELSE s.comment_description END AS comment_description,
+       CASE WHEN r.restricted THEN NULL ELSE s.digital_proof END AS digital_proof,
+       CASE WHEN r.restricted THEN NULL ELSE s.non_digital_proof END AS non_digital_proof,
+       CASE WHEN r.restricted THEN NULL ELSE s.additional_data END AS additional_data,
+       s.meta_update_date,
+       r.restricted AS blurred
+  FROM gn_synthese.synthese AS s
+ CROSS JOIN LATERAL (SELECT %s AS restricted) AS r
+  LEFT JOIN LATERAL (
+        SELECT public.ST_Multi(public.ST_Union(a.geom)) AS geom, pg_catalog.min(a.id_area) AS id_area
+          FROM gn_synthese.cor_area_synthese AS c
+          JOIN ref_geo.l_areas AS a ON a.id_area OPERATOR(pg_catalog.=) c.id_area
+          JOIN ref_geo.bib_areas_types AS t ON t.id_type OPERATOR(pg_catalog.=) a.id_type
+         WHERE c.id_synthese OPERATOR(pg_catalog.=) s.id_synthese
+           AND t.type_code OPERATOR(pg_catalog.=) %L) AS blur ON r.restricted
+$view$, sinp_import.restricted_condition('s'),
+            coalesce(NULLIF(pg_catalog.current_setting('sinp_import.blur_area_type', true), ''), 'M10'));
+        EXECUTE pg_catalog.format('COMMENT ON VIEW sinp_import.public_observations IS %L',
+            pg_catalog.format('Every observation for the public: unrestricted ones as they are, restricted ones (blurred = true) with their geometry the %s cells they lie in and no observers, comments, proofs, additional data, place, altitude or time of day.',
+                coalesce(NULLIF(pg_catalog.current_setting('sinp_import.blur_area_type', true), ''), 'M10')));
+        FOR t IN SELECT r::oid AS role_oid FROM pg_catalog.unnest(public_roles) AS r WHERE r IS NOT NULL LOOP
+            EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA sinp_import TO %s', t.role_oid::pg_catalog.regrole);
+            EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.public_observations TO %s', t.role_oid::pg_catalog.regrole);
+        END LOOP;
+    END IF;
     RETURN pg_catalog.format('%s see only unrestricted rows of %s',
                              pg_catalog.array_to_string(public_roles::text[], ', '),
                              pg_catalog.array_to_string(protected, ', '));
 END
 $function$;
 COMMENT ON FUNCTION sinp_import.protect_restricted(regrole[]) IS
-  'Installs row-level security so that these roles see only unrestricted observations (FORMAT.md §5) in the synthese and its area and observer links; idempotent.';
+  'Installs row-level security so that these roles see only unrestricted observations (FORMAT.md §5) in the synthese, its area and observer links and the journal''s problems, and the view public_observations (restricted ones blurred) for them; idempotent.';
 
 CREATE FUNCTION sinp_import.unprotect_restricted() RETURNS text
 LANGUAGE plpgsql VOLATILE
@@ -174,6 +226,7 @@ BEGIN
         END IF;
         undone := undone || t.table_name;
     END LOOP;
+    DROP VIEW IF EXISTS sinp_import.public_observations;
     DELETE FROM sinp_import.protected_tables;
     DELETE FROM sinp_import.protected_roles;
     RETURN pg_catalog.format('row-level security of sinp_import removed from %s',
@@ -181,4 +234,4 @@ BEGIN
 END
 $function$;
 COMMENT ON FUNCTION sinp_import.unprotect_restricted() IS
-  'Removes what protect_restricted() installed: its policies, and row-level security where it turned it on.';
+  'Removes what protect_restricted() installed: its policies, the view public_observations, and row-level security where it turned it on.';

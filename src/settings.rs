@@ -9,6 +9,7 @@ pub static LOCAL_SRID: GucSetting<i32> = GucSetting::<i32>::new(2154);
 
 /// Directory whose archives any role allowed to call load_archive may read.
 pub static INBOX_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+pub static BLUR_AREA_TYPE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 /// Archive limits (a hostile archive is refused before it costs memory or time).
 pub static MAX_MEMBERS: GucSetting<i32> = GucSetting::<i32>::new(64);
@@ -40,6 +41,14 @@ pub fn register() {
         c"Directory of archives to load; load_archive(path) may read files under it without pg_read_server_files.",
         c"Also the default directory of sinp_import.load_inbox().",
         &INBOX_DIR,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"sinp_import.blur_area_type",
+        c"The area type (ref_geo.bib_areas_types.type_code) whose cells replace the geometry of restricted observations in sinp_import.public_observations; M10 when unset.",
+        c"Read by sinp_import.protect_restricted(), which writes it into the view: run it again after a change.",
+        &BLUR_AREA_TYPE,
         GucContext::Suset,
         GucFlags::default(),
     );

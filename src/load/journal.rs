@@ -2,12 +2,16 @@
 
 use pgrx::prelude::*;
 
+use std::collections::HashSet;
+
 use super::copy::{copy_into, relation_oid, RowSource};
+use super::entity::stage_table;
 use super::spi_error;
 use super::EntityCounts;
-use crate::archive::{ArchiveName, MetaArchive};
+use crate::archive::{ArchiveName, MetaArchive, SYNTHESE_FILE};
 use crate::error::{LoadError, LoadResult, Problem};
 use crate::spec::staging::escape_copy_text;
+use crate::spec::Entity;
 
 pub struct ImportStart<'a> {
     pub archive_name: &'a str,
@@ -58,6 +62,7 @@ pub fn finish(
     status: &str,
     counts: &[EntityCounts],
     problems: &[Problem],
+    unrestricted_lines: &HashSet<u64>,
 ) -> LoadResult<()> {
     let total = |f: fn(&EntityCounts) -> i64| counts.iter().map(f).sum::<i64>();
     let per_entity: serde_json::Map<String, serde_json::Value> = counts
@@ -98,6 +103,7 @@ pub fn finish(
         let mut rows = ProblemRows {
             import_id,
             problems: problems.iter(),
+            unrestricted_lines,
         };
         copy_into(
             relation_oid("sinp_import.import_errors"),
@@ -111,6 +117,7 @@ pub fn finish(
                 "message",
                 "value",
                 "raw_record",
+                "restricted",
             ],
             &mut rows,
         );
@@ -118,10 +125,54 @@ pub fn finish(
     Ok(())
 }
 
+/// The lines of synthese.csv with problems whose row is not a restricted observation, by the one
+/// definition (sinp_import.restricted_condition): as staged, and as stored (the sensitivity rules
+/// may have raised it). A row that was not staged (it could not be read) is not among them.
+pub fn unrestricted_lines(
+    entity: &Entity,
+    problems: &[Problem],
+    known: &HashSet<u64>,
+) -> LoadResult<HashSet<u64>> {
+    let lines: Vec<i64> = problems
+        .iter()
+        .filter(|p| p.file == SYNTHESE_FILE)
+        .filter_map(|p| p.line)
+        .filter(|&l| l > 1 && !known.contains(&l))
+        .map(|l| l as i64)
+        .collect();
+    if lines.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let staged = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('s')")
+        .map_err(spi_error)?
+        .unwrap_or_else(|| "true".to_string());
+    let stored = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
+        .map_err(spi_error)?
+        .unwrap_or_else(|| "true".to_string());
+    let stage = stage_table(entity);
+    Spi::connect(|client| {
+        client
+            .select(
+                &format!(
+                    "SELECT s._line FROM {stage} AS s
+                      WHERE s._line = ANY ($1) AND NOT {staged}
+                        AND NOT EXISTS (SELECT FROM gn_synthese.synthese AS t
+                                         WHERE t.unique_id_sinp = s.unique_id_sinp AND {stored})"
+                ),
+                None,
+                &[lines.into()],
+            )
+            .map_err(spi_error)?
+            .map(|row| Ok(row.get::<i64>(1).map_err(spi_error)?.unwrap_or(0) as u64))
+            .collect()
+    })
+}
+
 /// Problems as COPY rows (there may be many: they go in bulk like everything else).
 struct ProblemRows<'a> {
     import_id: i64,
     problems: std::slice::Iter<'a, Problem>,
+    unrestricted_lines: &'a HashSet<u64>,
 }
 
 impl RowSource for ProblemRows<'_> {
@@ -145,7 +196,11 @@ impl RowSource for ProblemRows<'_> {
         field(Some(p.code), false);
         field(Some(&p.message), false);
         field(p.value.as_deref(), false);
-        field(p.raw_record.as_deref(), true);
+        field(p.raw_record.as_deref(), false);
+        // A row of synthese.csv is taken for a restricted observation unless known otherwise.
+        let restricted = matches!(p.line, Some(line) if p.file == SYNTHESE_FILE
+            && line > 1 && !self.unrestricted_lines.contains(&line));
+        field(Some(if restricted { "t" } else { "f" }), true);
         out.extend_from_slice(row.as_bytes());
         true
     }

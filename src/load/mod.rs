@@ -109,6 +109,9 @@ pub struct LoadContext {
     pub apply_sensitivity_rules: bool,
     /// D rows the caller may not delete: refused, or set aside as row problems.
     pub unprivileged_deletes: privileges::UnprivilegedDeletes,
+    /// The lines of synthese.csv with problems whose observation is known not to be restricted
+    /// (import_errors.restricted false); the other lines' raw records are kept from public roles.
+    pub unrestricted_lines: std::collections::HashSet<u64>,
 }
 
 /// Every SPI failure of a load: an internal error (XX000) naming the failed call.
@@ -538,6 +541,7 @@ fn new_context(
         current_file: SYNTHESE_FILE,
         apply_sensitivity_rules: false,
         unprivileged_deletes,
+        unrestricted_lines: Default::default(),
     })
 }
 
@@ -640,7 +644,13 @@ pub fn load_archive(
                 ..EntityCounts::default()
             })
             .collect();
-        journal::finish(import_id, "already_loaded", &counts, &[])?;
+        journal::finish(
+            import_id,
+            "already_loaded",
+            &counts,
+            &[],
+            &Default::default(),
+        )?;
         return Ok(LoadOutcome {
             import_id,
             status: "already_loaded",
@@ -717,7 +727,13 @@ pub fn load_archive(
             };
         }
     }
-    journal::finish(import_id, status, &counts, &ctx.problems)?;
+    journal::finish(
+        import_id,
+        status,
+        &counts,
+        &ctx.problems,
+        &ctx.unrestricted_lines,
+    )?;
     summarise(import_id, status, &ctx.problems);
     Ok(LoadOutcome {
         import_id,
@@ -785,6 +801,9 @@ fn apply(
         attach_raw_records(archive, entity.file, &mut ctx.problems)?;
         match staged {
             Some(mut staged) => {
+                // Before the invalid rows leave the staging table: which of them are not
+                // restricted observations (their problems' raw records may be shown).
+                note_unrestricted_lines(ctx, &staged, how)?;
                 entity::set_aside_invalid(ctx, &mut staged)?;
                 match how {
                     Apply::Write => merge::merge(ctx, &mut staged)?,
@@ -811,6 +830,7 @@ fn apply(
     }
     for staged in &staged_entities {
         attach_raw_records(archive, staged.entity.file, &mut ctx.problems)?;
+        note_unrestricted_lines(ctx, staged, how)?;
     }
     if let Some(disabled) = disabled {
         disabled.enable()?;
@@ -830,6 +850,21 @@ fn apply(
     // Results in processing order.
     counts.sort_by_key(|c| ENTITIES.iter().position(|e| e.name == c.entity));
     Ok(counts)
+}
+
+/// Adds to ctx.unrestricted_lines the lines of synthese.csv with problems, still staged, whose
+/// observation is not restricted (a load journals them; a validation does not).
+fn note_unrestricted_lines(
+    ctx: &mut LoadContext,
+    staged: &entity::StagedEntity,
+    how: Apply,
+) -> LoadResult<()> {
+    if staged.entity.file != SYNTHESE_FILE || how != Apply::Write {
+        return Ok(());
+    }
+    let lines = journal::unrestricted_lines(staged.entity, &ctx.problems, &ctx.unrestricted_lines)?;
+    ctx.unrestricted_lines.extend(lines);
+    Ok(())
 }
 
 /// Problems found set-based (on the staging table) know their line but not the record's text: one

@@ -94,6 +94,17 @@ fn small_options() -> SynthOptions {
 
 /// The records of one member of an archive, decoded, keyed by header name.
 fn member_records(archive: &[u8], member: &str) -> Vec<BTreeMap<String, Option<String>>> {
+    member_records_by_line(archive, member)
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect()
+}
+
+/// The records of one member with the line each starts on (a record may span lines).
+fn member_records_by_line(
+    archive: &[u8],
+    member: &str,
+) -> Vec<(u64, BTreeMap<String, Option<String>>)> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
     let file = zip.by_name(member).unwrap();
     let mut tsv = TsvReader::new(member, file).unwrap();
@@ -108,7 +119,7 @@ fn member_records(archive: &[u8], member: &str) -> Vec<BTreeMap<String, Option<S
                 (h.clone(), v.map(|c| c.into_owned()))
             })
             .collect();
-        out.push(record);
+        out.push((tsv.line(), record));
     }
     out
 }

@@ -3,7 +3,7 @@
 
 use pgrx::prelude::*;
 
-use super::{count, load_bytes, setup_target, small_options};
+use super::{count, load_bytes, member_records_by_line, setup_target, small_options};
 
 /// Restricted rows counted without the extension's definition: the codes joined.
 const RESTRICTED_BY_CODES: &str = "
@@ -103,6 +103,48 @@ mod tests {
             "a member with grants of its own"
         );
 
+        // The public view: every observation, the restricted ones blurred.
+        Spi::run("SET LOCAL ROLE sinp_test_public").unwrap();
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.public_observations"),
+            total
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.public_observations WHERE blurred"),
+            restricted
+        );
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM sinp_import.public_observations
+                  WHERE blurred AND (observers IS NOT NULL OR additional_data IS NOT NULL
+                        OR comment_context IS NOT NULL OR comment_description IS NOT NULL
+                        OR digital_proof IS NOT NULL OR place_name IS NOT NULL
+                        OR altitude_min IS NOT NULL OR date_min <> date_trunc('day', date_min)
+                        OR public.ST_Area(the_geom_local) < 99999999)"
+            ),
+            0
+        );
+        Spi::run("RESET ROLE").unwrap();
+        // Not vacuous: what was hidden was there; the unrestricted rows are as stored.
+        assert!(
+            count(
+                "SELECT count(*) FROM sinp_import.public_observations AS v
+                   JOIN gn_synthese.synthese AS s USING (id_synthese)
+                  WHERE v.blurred AND s.observers IS NOT NULL AND s.date_min <> date_trunc('day', s.date_min)
+                    AND public.ST_Contains(v.the_geom_local, s.the_geom_local)"
+            ) > 0
+        );
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM sinp_import.public_observations AS v
+                   JOIN gn_synthese.synthese AS s USING (id_synthese)
+                  WHERE NOT v.blurred AND (v.observers IS DISTINCT FROM s.observers
+                        OR v.date_min <> s.date_min
+                        OR NOT public.ST_Equals(v.the_geom_local, s.the_geom_local))"
+            ),
+            0
+        );
+
         // Idempotent: called again, the same two policies per table and the same answers.
         Spi::run("SELECT sinp_import.protect_restricted(ARRAY['sinp_test_public']::regrole[])")
             .unwrap();
@@ -119,11 +161,11 @@ mod tests {
             "after unprotect_restricted()"
         );
         assert_eq!(
-            count("SELECT count(*) FROM pg_class WHERE relrowsecurity AND relnamespace = 'gn_synthese'::regnamespace"),
+            count("SELECT count(*) FROM pg_class WHERE relrowsecurity AND relnamespace IN ('gn_synthese'::regnamespace, 'sinp_import'::regnamespace)"),
             0
         );
         assert_eq!(
-            count("SELECT count(*) FROM pg_policies WHERE schemaname = 'gn_synthese'"),
+            count("SELECT count(*) FROM pg_policies WHERE schemaname IN ('gn_synthese', 'sinp_import')"),
             0
         );
     }
@@ -163,6 +205,87 @@ mod tests {
             count("SELECT count(*) FROM pg_class WHERE relrowsecurity AND oid = 'gn_synthese.synthese'::regclass"),
             1
         );
+    }
+
+    /// The journal's problems are marked: a row of synthese.csv that is (or may be) a restricted
+    /// observation is kept from public roles with its raw record and value.
+    #[pg_test]
+    fn the_problems_of_restricted_rows_are_kept_from_public_roles() {
+        setup_target();
+        // Area-only rows attached to a commune the database does not have: row problems of rows
+        // that were read, restricted or not.
+        let archive = sinp_bench::synthetic_archive_bytes(&sinp_bench::SynthOptions {
+            area_codes: vec!["COM.00000".to_string()],
+            ..small_options()
+        });
+        load_bytes(&archive, "2020-08-27_sinp_paca_bad.zip", "lenient", false);
+        // Restricted by the archive's own codes, for every line (line 2 is the first record).
+        let by_codes: std::collections::BTreeMap<i64, bool> =
+            member_records_by_line(&archive, "synthese.csv")
+                .into_iter()
+                .map(|(line, r)| {
+                    let code = |c: &str| r.get(c).cloned().flatten();
+                    let confidential = code("additional_data")
+                        .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
+                        .is_some_and(|j| {
+                            j.get("confidential") == Some(&serde_json::Value::Bool(true))
+                        });
+                    let restricted = confidential
+                        || code("code_nomenclature_sensitivity").is_some_and(|c| c != "0")
+                        || code("code_nomenclature_diffusion_level").is_some_and(|c| c != "5");
+                    (line as i64, restricted)
+                })
+                .collect();
+        let marked: Vec<(i64, bool)> = Spi::connect(|client| {
+            client
+                .select(
+                    "SELECT line, restricted FROM sinp_import.import_errors
+                      WHERE file = 'synthese.csv' AND line > 1 ORDER BY line, code",
+                    None,
+                    &[],
+                )
+                .unwrap()
+                .map(|r| {
+                    (
+                        r.get::<i64>(1).unwrap().unwrap(),
+                        r.get::<bool>(2).unwrap().unwrap(),
+                    )
+                })
+                .collect()
+        });
+        let restricted = marked.iter().filter(|(_, r)| *r).count();
+        assert!(
+            restricted > 0 && restricted < marked.len(),
+            "{restricted} of {}",
+            marked.len()
+        );
+        for (line, marked_restricted) in &marked {
+            assert_eq!(*marked_restricted, by_codes[line], "line {line}");
+        }
+        // Problems of other files, and of the file as a whole, are no observation's.
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.import_errors WHERE restricted AND (file <> 'synthese.csv' OR line IS NULL)"),
+            0
+        );
+
+        atlas_readers();
+        Spi::run(
+            "GRANT USAGE ON SCHEMA sinp_import TO sinp_test_public;
+             GRANT SELECT ON sinp_import.import_errors TO sinp_test_public;
+             SELECT sinp_import.protect_restricted(ARRAY['sinp_test_public']::regrole[]);",
+        )
+        .unwrap();
+        let all = count("SELECT count(*) FROM sinp_import.import_errors");
+        Spi::run("SET LOCAL ROLE sinp_test_public").unwrap();
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.import_errors"),
+            all - restricted as i64
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.import_errors WHERE restricted"),
+            0
+        );
+        Spi::run("RESET ROLE").unwrap();
     }
 
     #[pg_test(error = "sinp_import.protect_restricted(): no role given")]
