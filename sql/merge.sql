@@ -199,6 +199,9 @@ ON CONFLICT (id_synthese) DO UPDATE SET last_action = 'D', meta_last_action_date
 -- The synthese rows as they are written: the geometry read by PostGIS (EWKT, hex EWKB, or WKT
 -- in the local SRID), or the attached area's geometry, projected to the local SRID and 4326.
 -- GeoNature's geometry columns are 2D: Z and M are dropped (a warning counts them).
+-- The attached area is looked up per row (LATERAL, by the key of l_areas; not at all for a row
+-- without one): the rows come out in the order of the staging table whatever the batch's size
+-- and plan, so that the ids follow the file.
 SELECT s.*,
        g.geom_local                                              AS the_geom_local,
        public.ST_Transform(g.geom_input, 4326)                   AS the_geom_4326,
@@ -206,9 +209,14 @@ SELECT s.*,
        area.id_area                                              AS id_area_attachment,
        $1::varchar(50)                                           AS meta_v_taxref
   FROM {stage} AS s
-  LEFT JOIN (ref_geo.l_areas AS area
-             JOIN ref_geo.bib_areas_types AS area_type ON area_type.id_type = area.id_type)
-         ON area_type.type_code = s._area_type AND area.area_code = s._area_code
+  LEFT JOIN LATERAL (
+       SELECT a.id_area, a.geom
+         FROM ref_geo.l_areas AS a
+         JOIN ref_geo.bib_areas_types AS area_type ON area_type.id_type = a.id_type
+        WHERE s._area_code IS NOT NULL
+          AND area_type.type_code = s._area_type AND a.area_code = s._area_code
+       OFFSET 0
+       ) AS area ON true
  CROSS JOIN LATERAL (
        SELECT i.geom_input, public.ST_Transform(i.geom_input, {local_srid}) AS geom_local
          FROM (SELECT CASE WHEN s._geom IS NULL THEN area.geom

@@ -158,6 +158,16 @@ impl MiniArchive {
         self
     }
 
+    /// The archive without its metadata files: synthese.csv (and meta_archive.ini) only, as a
+    /// provider's nightly differential of observations.
+    pub fn synthese_only(self) -> MiniArchive {
+        self.without("acquisition_framework.csv")
+            .without("dataset.csv")
+            .without("source.csv")
+            .without("organism.csv")
+            .without("user.csv")
+    }
+
     pub fn without(mut self, file: &str) -> MiniArchive {
         self.files.retain(|(f, _)| f != file);
         self

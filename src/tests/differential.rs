@@ -349,11 +349,7 @@ mod tests {
 
         // More than 1 000 rows of one code: the first 1 000 listed, the others counted.
         let many = MiniArchive::valid()
-            .without("acquisition_framework.csv")
-            .without("dataset.csv")
-            .without("source.csv")
-            .without("organism.csv")
-            .without("user.csv")
+            .synthese_only()
             .edit("synthese.csv", |records| {
                 let template = records[1].clone();
                 records.truncate(1);
@@ -622,11 +618,7 @@ mod tests {
         assert!(first.is_some());
         assert_eq!(links_written_by(OBS[1]), first);
         let diff = versioned(MiniArchive::valid(), "2021-03-01 00:00:00")
-            .without("acquisition_framework.csv")
-            .without("dataset.csv")
-            .without("source.csv")
-            .without("organism.csv")
-            .without("user.csv")
+            .synthese_only()
             .edit("synthese.csv", |records| {
                 records.truncate(3);
                 set_synthese(records, 0, "meta_last_action", "U");
