@@ -9,6 +9,7 @@ mod differential;
 pub(crate) mod entity;
 pub mod inbox;
 pub(crate) mod indexes;
+mod input;
 mod journal;
 pub(crate) mod keys;
 mod merge;
@@ -22,23 +23,19 @@ mod subxact;
 pub mod target;
 mod triggers;
 
-use std::fs::File;
-use std::io::{BufReader, Cursor, Seek, SeekFrom};
-use std::path::Path;
-
-use pgrx::pg_sys;
 use pgrx::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::archive::{
-    hex, open_regular_file, parse_archive_name, parse_meta, real_path, sha256_hex, Archive,
-    ArchiveName, MetaArchive, ReadSeek, ADDITIONAL_DATA_FILES, META_FILE, SYNTHESE_FILE,
+    parse_archive_name, parse_meta, Archive, ArchiveName, MetaArchive, ADDITIONAL_DATA_FILES,
+    META_FILE, SYNTHESE_FILE,
 };
 use crate::error::{LoadError, LoadResult, Problem};
 use crate::spec::{entity_by_file, Entity, ENTITIES};
 use crate::validate::additional_fields::{parse_additional_fields, AdditionalField};
 use crate::validate::resolve::Resolver;
 use crate::validate::{parse_datetime, DateTime};
+use input::{may_read_server_path, open_input, read_denied, ArchiveDigest};
+use privileges::{check_journal_privileges, check_lock_privilege, serialise_loads};
 
 /// What to do with invalid rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,228 +116,8 @@ pub(crate) fn spi_error(e: pgrx::spi::SpiError) -> LoadError {
     LoadError::internal(format!("SPI: {e}"))
 }
 
-/// Whether the caller may read `path` on the server: superuser, pg_read_server_files, or a path
-/// under sinp_import.inbox_dir (symbolic links and `..` resolved first).
-fn may_read_server_path(path: &str) -> LoadResult<bool> {
-    if may_read_server_files() {
-        return Ok(true);
-    }
-    let Some(inbox) = crate::settings::inbox_dir() else {
-        return Ok(false);
-    };
-    Ok(
-        match (
-            Path::new(&inbox).canonicalize(),
-            Path::new(path).canonicalize(),
-        ) {
-            (Ok(inbox), Ok(path)) => path.starts_with(inbox),
-            _ => false,
-        },
-    )
-}
-
-/// Whether the current user is a superuser or has the privileges of pg_read_server_files, asked
-/// of PostgreSQL's own C functions: no object a caller creates (a TEMP pg_roles, a pg_has_role of
-/// its schema) can answer instead of the catalog.
-pub(crate) fn may_read_server_files() -> bool {
-    // SAFETY: plain catalog lookups of the current user, in a transaction.
-    unsafe {
-        pg_sys::superuser()
-            || pg_sys::has_privs_of_role(
-                pg_sys::GetUserId(),
-                pg_sys::Oid::from(pg_sys::ROLE_PG_READ_SERVER_FILES),
-            )
-    }
-}
-
 fn synthese_entity() -> &'static Entity {
     entity_by_file(SYNTHESE_FILE).expect("the field tables describe synthese.csv")
-}
-
-/// A role that may not take the lock of loads is refused before anything is read (None: the
-/// objects of a version before 0.3.0, which has no such lock).
-fn check_lock_privilege() -> LoadResult<()> {
-    match has_privilege("sinp_import.load_lock", "UPDATE")? {
-        Some(false) => Err(LoadError::PrivilegeMissing {
-            object: "sinp_import.load_lock",
-            privilege: "UPDATE",
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// Loads (and validations, which stage and merge like a load) are serialised by a lock on
-/// sinp_import.load_lock, held until the transaction ends. Only a role that may UPDATE that table
-/// can take the lock: a reader, which can take ACCESS SHARE at most (it does not conflict), cannot
-/// keep loads waiting, as it could with an advisory lock.
-fn serialise_loads() -> LoadResult<()> {
-    // NULL: the extension's objects are those of a version before 0.3.0 (the library was
-    // installed, ALTER EXTENSION sinp_import UPDATE not run yet): the old advisory lock, said.
-    let Some(may) = has_privilege("sinp_import.load_lock", "UPDATE")? else {
-        pgrx::notice!("sinp_import: this database has the objects of an older version; run ALTER EXTENSION sinp_import UPDATE");
-        return Spi::run(
-            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('sinp_import.load'))",
-        )
-        .map_err(spi_error);
-    };
-    if !may {
-        return Err(LoadError::PrivilegeMissing {
-            object: "sinp_import.load_lock",
-            privilege: "UPDATE",
-        });
-    }
-    Spi::run("LOCK TABLE sinp_import.load_lock IN EXCLUSIVE MODE").map_err(spi_error)
-}
-
-/// Whether the current user has the privilege on the extension's table or sequence (None: it
-/// does not exist, an older version's objects).
-fn has_privilege(object: &str, privilege: &str) -> LoadResult<Option<bool>> {
-    Spi::get_one_with_args::<bool>(
-        "SELECT (SELECT CASE WHEN c.relkind = 'S'
-                             THEN pg_catalog.has_sequence_privilege(c.oid, $2)
-                             ELSE pg_catalog.has_table_privilege(c.oid, $2) END
-                   FROM pg_catalog.pg_class AS c
-                  WHERE c.oid = pg_catalog.to_regclass($1))",
-        &[object.into(), privilege.into()],
-    )
-    .map_err(spi_error)
-}
-
-/// What a load writes of the extension's own tables, as the caller: the journal rows of problems
-/// go through the COPY machinery, which checks no privilege itself, so all are checked here,
-/// before anything is read.
-const JOURNAL_PRIVILEGES: [(&str, &str); 6] = [
-    ("sinp_import.imports", "INSERT"),
-    ("sinp_import.imports", "UPDATE"),
-    ("sinp_import.imports_import_id_seq", "USAGE"),
-    ("sinp_import.import_errors", "INSERT"),
-    ("sinp_import.additional_fields", "INSERT"),
-    ("sinp_import.additional_fields", "UPDATE"),
-];
-
-fn check_journal_privileges() -> LoadResult<()> {
-    for (object, privilege) in JOURNAL_PRIVILEGES {
-        if has_privilege(object, privilege)? == Some(false) {
-            return Err(LoadError::PrivilegeMissing { object, privilege });
-        }
-    }
-    Ok(())
-}
-
-fn read_denied(path: &str) -> LoadError {
-    LoadError::PermissionDenied {
-        path: path.to_string(),
-        reason: "Only superusers, members of pg_read_server_files, or callers reading under the directory of sinp_import.inbox_dir may load archives from server files.".to_string(),
-    }
-}
-
-/// Opens a server file the caller may read: checked by path first (a role that may not read
-/// server files learns nothing of them, not even whether they exist), then opened once, refused
-/// unless a regular file, and, for a file under sinp_import.inbox_dir, checked again on the open
-/// descriptor's real path, so that a link swapped since the first check cannot lead outside.
-fn open_server_file(path: &str) -> LoadResult<File> {
-    let inbox = if may_read_server_files() {
-        None
-    } else {
-        if !may_read_server_path(path)? {
-            return Err(read_denied(path));
-        }
-        crate::settings::inbox_dir().and_then(|dir| Path::new(&dir).canonicalize().ok())
-    };
-    let file = open_regular_file(Path::new(path)).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => LoadError::FileNotFound {
-            path: path.to_string(),
-        },
-        std::io::ErrorKind::PermissionDenied => LoadError::PermissionDenied {
-            path: path.to_string(),
-            reason: "The database server's operating-system user cannot read this file.".into(),
-        },
-        std::io::ErrorKind::InvalidInput => LoadError::NotAnArchive {
-            name: path.to_string(),
-            detail: e.to_string(),
-        },
-        _ => LoadError::Io {
-            what: format!("\"{path}\""),
-            detail: e.to_string(),
-        },
-    })?;
-    if let Some(inbox) = inbox {
-        let real = real_path(&file).map_err(|e| LoadError::Io {
-            what: format!("\"{path}\""),
-            detail: e.to_string(),
-        })?;
-        if !real.starts_with(&inbox) {
-            return Err(read_denied(path));
-        }
-    }
-    Ok(file)
-}
-
-/// Whether the archive's SHA-256 is computed: a load journals it and refuses an archive already
-/// applied; a validation needs neither, and saves reading the whole file once more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ArchiveDigest {
-    Sha256,
-    None,
-}
-
-/// The archive as a seekable stream, with its SHA-256 (empty without `ArchiveDigest::Sha256`) and size.
-fn open_input<'a>(
-    input: &ArchiveInput<'a>,
-    digest: ArchiveDigest,
-) -> LoadResult<(Box<dyn ReadSeek + 'a>, String, i64)> {
-    match input {
-        ArchiveInput::Bytes(bytes) => {
-            let sha256 = match digest {
-                ArchiveDigest::Sha256 => hex(&Sha256::digest(bytes)),
-                ArchiveDigest::None => String::new(),
-            };
-            Ok((Box::new(Cursor::new(*bytes)), sha256, bytes.len() as i64))
-        }
-        ArchiveInput::Path(path) => {
-            let mut file = open_server_file(path)?;
-            let (file, sha256, size) = match digest {
-                ArchiveDigest::Sha256 => {
-                    // The same descriptor is hashed, then read from its start again.
-                    let (sha256, size) = sha256_of(path, &file)?;
-                    file.seek(SeekFrom::Start(0)).map_err(|e| LoadError::Io {
-                        what: format!("\"{path}\""),
-                        detail: e.to_string(),
-                    })?;
-                    (file, sha256, size)
-                }
-                ArchiveDigest::None => {
-                    let size = file.metadata().map(|m| m.len() as i64).unwrap_or(0);
-                    (file, String::new(), size)
-                }
-            };
-            Ok((
-                Box::new(BufReader::with_capacity(256 * 1024, file)),
-                sha256,
-                size,
-            ))
-        }
-    }
-}
-
-/// A reader on the backend's own thread that lets a cancel or statement_timeout through between
-/// its reads (the hashing pass of a large archive takes a while).
-struct Interruptible<R>(R);
-
-impl<R: std::io::Read> std::io::Read for Interruptible<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        pgrx::check_for_interrupts!();
-        self.0.read(buf)
-    }
-}
-
-/// The SHA-256 and size of a file, read once, streaming.
-fn sha256_of(path: &str, file: &File) -> LoadResult<(String, i64)> {
-    let (sha256, size) = sha256_hex(Interruptible(file)).map_err(|e| LoadError::Io {
-        what: format!("\"{path}\""),
-        detail: e.to_string(),
-    })?;
-    Ok((sha256, size as i64))
 }
 
 /// Drops a TEMP table of this session if it exists (without the NOTICE of DROP ... IF EXISTS). The

@@ -130,6 +130,76 @@ pub fn check_writer(entities: &[&'static Entity]) -> LoadResult<()> {
     })
 }
 
+/// A role that may not take the lock of loads is refused before anything is read (None: the
+/// objects of a version before 0.3.0, which has no such lock).
+pub(super) fn check_lock_privilege() -> LoadResult<()> {
+    match has_privilege("sinp_import.load_lock", "UPDATE")? {
+        Some(false) => Err(LoadError::PrivilegeMissing {
+            object: "sinp_import.load_lock",
+            privilege: "UPDATE",
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Loads (and validations, which stage and merge like a load) are serialised by a lock on
+/// sinp_import.load_lock, held until the transaction ends. Only a role that may UPDATE that table
+/// can take the lock: a reader, which can take ACCESS SHARE at most (it does not conflict), cannot
+/// keep loads waiting, as it could with an advisory lock.
+pub(super) fn serialise_loads() -> LoadResult<()> {
+    // NULL: the extension's objects are those of a version before 0.3.0 (the library was
+    // installed, ALTER EXTENSION sinp_import UPDATE not run yet): the old advisory lock, said.
+    let Some(may) = has_privilege("sinp_import.load_lock", "UPDATE")? else {
+        pgrx::notice!("sinp_import: this database has the objects of an older version; run ALTER EXTENSION sinp_import UPDATE");
+        return Spi::run(
+            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('sinp_import.load'))",
+        )
+        .map_err(spi_error);
+    };
+    if !may {
+        return Err(LoadError::PrivilegeMissing {
+            object: "sinp_import.load_lock",
+            privilege: "UPDATE",
+        });
+    }
+    Spi::run("LOCK TABLE sinp_import.load_lock IN EXCLUSIVE MODE").map_err(spi_error)
+}
+
+/// Whether the current user has the privilege on the extension's table or sequence (None: it
+/// does not exist, an older version's objects).
+fn has_privilege(object: &str, privilege: &str) -> LoadResult<Option<bool>> {
+    Spi::get_one_with_args::<bool>(
+        "SELECT (SELECT CASE WHEN c.relkind = 'S'
+                             THEN pg_catalog.has_sequence_privilege(c.oid, $2)
+                             ELSE pg_catalog.has_table_privilege(c.oid, $2) END
+                   FROM pg_catalog.pg_class AS c
+                  WHERE c.oid = pg_catalog.to_regclass($1))",
+        &[object.into(), privilege.into()],
+    )
+    .map_err(spi_error)
+}
+
+/// What a load writes of the extension's own tables, as the caller: the journal rows of problems
+/// go through the COPY machinery, which checks no privilege itself, so all are checked here,
+/// before anything is read.
+const JOURNAL_PRIVILEGES: [(&str, &str); 6] = [
+    ("sinp_import.imports", "INSERT"),
+    ("sinp_import.imports", "UPDATE"),
+    ("sinp_import.imports_import_id_seq", "USAGE"),
+    ("sinp_import.import_errors", "INSERT"),
+    ("sinp_import.additional_fields", "INSERT"),
+    ("sinp_import.additional_fields", "UPDATE"),
+];
+
+pub(super) fn check_journal_privileges() -> LoadResult<()> {
+    for (object, privilege) in JOURNAL_PRIVILEGES {
+        if has_privilege(object, privilege)? == Some(false) {
+            return Err(LoadError::PrivilegeMissing { object, privilege });
+        }
+    }
+    Ok(())
+}
+
 /// The D rows of a staged file the caller may not delete: refused (42501) or set aside as
 /// DELETE_NOT_PERMITTED problems, before any delete runs.
 pub fn check_deletes(ctx: &mut LoadContext, staged: &mut StagedEntity) -> LoadResult<()> {
