@@ -17,7 +17,11 @@ const TARGET_SCHEMAS: &str = "gn_synthese, gn_meta, gn_commons, gn_sensitivity, 
 /// (e.g. "INSERT, UPDATE"), and has what grant_loader() gives; the session then acts as it.
 fn become_member(role: &str, privileges: &str) {
     Spi::run(&format!("CREATE ROLE {role}")).unwrap();
-    Spi::run(&format!("SELECT sinp_import.grant_loader('{role}')")).unwrap();
+    Spi::run_with_args(
+        "SELECT sinp_import.grant_loader($1::regrole)",
+        &[role.into()],
+    )
+    .unwrap();
     Spi::run(&format!(
         "GRANT USAGE ON SCHEMA {TARGET_SCHEMAS} TO {role};
          GRANT SELECT ON ALL TABLES IN SCHEMA {TARGET_SCHEMAS} TO {role};
