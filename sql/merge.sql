@@ -195,6 +195,18 @@ INSERT INTO gn_synthese.t_log_synthese (id_synthese, last_action, meta_last_acti
 SELECT d.id::bigint, 'D', now() FROM pg_catalog.unnest($1::text[]) AS d(id)
 ON CONFLICT (id_synthese) DO UPDATE SET last_action = 'D', meta_last_action_date = now();
 
+-- name: unlink deletes synthese areas
+-- The area links of the deleted observations: gone already where a foreign key cascades the
+-- delete (GeoNature's), left behind where none can (a partitioned synthese, docs/partitioning.md).
+-- Run as the links' owner. $1: the ids "delete synthese" returned.
+DELETE FROM gn_synthese.cor_area_synthese AS c
+ WHERE c.id_synthese = ANY ($1::text[]::integer[]);
+
+-- name: unlink deletes synthese observers
+-- The observer links of the deleted observations, likewise.
+DELETE FROM gn_synthese.cor_observer_synthese AS c
+ WHERE c.id_synthese = ANY ($1::text[]::integer[]);
+
 -- name: source synthese
 -- The synthese rows as they are written: the geometry read by PostGIS (EWKT, hex EWKB, or WKT
 -- in the local SRID), or the attached area's geometry, projected to the local SRID and 4326.
@@ -671,7 +683,7 @@ SELECT (SELECT count(*) FROM {stage} WHERE _action IN ('I', 'U') AND NOT _exists
 SELECT count(*) FROM (SELECT FROM {table} LIMIT $1) AS held;
 
 -- name: table owned
-SELECT pg_has_role(relowner, 'USAGE') AND relkind = 'r' FROM pg_class WHERE oid = '{table}'::regclass;
+SELECT pg_has_role(relowner, 'USAGE') AND relkind IN ('r', 'p') FROM pg_class WHERE oid = '{table}'::regclass;
 
 -- name: deferrable indexes
 -- sinp_import.rebuild_indexes: the indexes of {table} a load that at least doubles the table drops
@@ -679,8 +691,13 @@ SELECT pg_has_role(relowner, 'USAGE') AND relkind = 'r' FROM pg_class WHERE oid 
 -- one into every index). Plain ones only: an index behind a constraint or unique checks the rows
 -- as they are written, and one that carries more than its definition, tablespace and comment (a
 -- CLUSTER mark, statistics targets, dependent objects, a partition's, invalid or being built) is
--- left as it is. Its name, definition, tablespace and comment.
-SELECT c.oid::regclass::text, pg_get_indexdef(c.oid), s.spcname, obj_description(c.oid, 'pg_class')
+-- left as it is. A partitioned table's index is built again on every partition (its definition
+-- without ONLY); its partitions' indexes are its only dependents. Its name, definition,
+-- tablespace and comment.
+SELECT c.oid::regclass::text,
+       CASE WHEN c.relkind = 'I' THEN regexp_replace(pg_get_indexdef(c.oid), ' ON ONLY ', ' ON ')
+            ELSE pg_get_indexdef(c.oid) END,
+       s.spcname, obj_description(c.oid, 'pg_class')
   FROM pg_index AS i
   JOIN pg_class AS c ON c.oid = i.indexrelid
   LEFT JOIN pg_tablespace AS s ON s.oid = c.reltablespace
@@ -690,7 +707,8 @@ SELECT c.oid::regclass::text, pg_get_indexdef(c.oid), s.spcname, obj_description
    AND i.indisvalid AND i.indisready AND i.indislive
    AND NOT EXISTS (SELECT FROM pg_constraint AS k WHERE k.conindid = c.oid)
    AND NOT EXISTS (SELECT FROM pg_depend AS d
-                    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid)
+                    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid
+                      AND NOT (c.relkind = 'I' AND d.deptype = 'P'))
    AND NOT EXISTS (SELECT FROM pg_attribute AS a
                     WHERE a.attrelid = c.oid AND a.attstattarget <> -1)
  ORDER BY c.oid;

@@ -334,6 +334,14 @@ pub fn delete(staged: &mut StagedEntity) -> LoadResult<()> {
             Spi::run_with_args(body, &[deleted_keys.clone().into()]).map_err(spi_error)
         })?;
     }
+    for links in ["areas", "observers"] {
+        if let Some(body) = statement(&format!("unlink deletes {} {links}", entity.name)) {
+            let table = written_table(body).expect("the unlink statement deletes from a table");
+            as_owner_of(table, &[], || {
+                Spi::run_with_args(body, &[deleted_keys.clone().into()]).map_err(spi_error)
+            })?;
+        }
+    }
     if let Some(body) = validations_statement(entity.name, " deleted")? {
         as_owner_of(VALIDATIONS_TABLE, &[&stage, "sinp_written"], || {
             Spi::run(&render(body, &[("stage", &stage)])).map_err(spi_error)

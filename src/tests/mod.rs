@@ -12,6 +12,7 @@ use crate::validate::{parse_datetime, parse_text_array, parse_text_array2, synth
 mod corpus;
 mod differential;
 mod geonature;
+mod partitioned;
 mod privileges;
 mod report;
 mod restricted;
