@@ -23,7 +23,7 @@ COMMENT ON COLUMN sinp_import.protected_tables.rls_was_enabled IS 'Row-level sec
 -- on ref_nomenclatures. NULL when the database has no such code (then every non-NULL value is
 -- restricted: the definition fails closed).
 CREATE FUNCTION sinp_import.nomenclature_id(type_mnemonic text, code text) RETURNS integer
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $function$
 BEGIN
@@ -57,13 +57,93 @@ RETURN pg_catalog.replace(
 COMMENT ON FUNCTION sinp_import.restricted_condition(text) IS
   'The SQL condition that a synthese row (of the alias given) is restricted (FORMAT.md §5): the one definition the policies, public_observations and the loader use.';
 
+-- The definition above with this database's nomenclature ids written in (NULL where a code is
+-- missing: the rule still fails closed). The policies use it: a condition on the row's own
+-- columns and constants is one PostgreSQL can match to the partial index protect_restricted()
+-- makes, and evaluate in parallel workers. Made again by protect_restricted() if ids change.
+CREATE FUNCTION sinp_import.restricted_condition_now(row_alias text DEFAULT NULL) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN pg_catalog.replace(pg_catalog.replace(sinp_import.restricted_condition(row_alias),
+  '(SELECT sinp_import.nomenclature_id(''SENSIBILITE'', ''0''))',
+  coalesce(sinp_import.nomenclature_id('SENSIBILITE', '0')::text, 'NULL')),
+  '(SELECT sinp_import.nomenclature_id(''NIV_PRECIS'', ''5''))',
+  coalesce(sinp_import.nomenclature_id('NIV_PRECIS', '5')::text, 'NULL'));
+COMMENT ON FUNCTION sinp_import.restricted_condition_now(text) IS
+  'restricted_condition() with this database''s nomenclature ids written in: the form the policies use.';
+
+-- The roles that see every row of a protected table: those granted SELECT on it that are not
+-- protected roles (their members inherit the policy), quoted, comma separated; NULL if none. The
+-- owner and superusers are not subject to row-level security; a grant to PUBLIC shows no
+-- restricted row (it would show them to the protected roles too).
+CREATE FUNCTION sinp_import.restricted_readers(table_name regclass) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT pg_catalog.string_agg(DISTINCT a.grantee::pg_catalog.regrole::text, ', ')
+          FROM pg_catalog.pg_class AS c
+         CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS a
+         WHERE c.oid OPERATOR(pg_catalog.=) table_name
+           AND a.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
+           AND a.grantee OPERATOR(pg_catalog.<>) 0::oid
+           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+           AND a.grantee NOT IN (SELECT p.role_oid FROM sinp_import.protected_roles AS p));
+COMMENT ON FUNCTION sinp_import.restricted_readers(regclass) IS
+  'The roles granted SELECT on a protected table that see its restricted rows: not protected roles, not PUBLIC.';
+
+-- The readers' policy of a protected table whose row-level security protect_restricted() turned
+-- on: made, replaced or dropped to follow its grants.
+CREATE FUNCTION sinp_import.follow_readers(table_name text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    readers text := sinp_import.restricted_readers(table_name::pg_catalog.regclass);
+BEGIN
+    EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_all_rows ON %s', table_name);
+    IF readers IS NOT NULL THEN
+        EXECUTE pg_catalog.format('CREATE POLICY sinp_all_rows ON %s AS PERMISSIVE FOR SELECT TO %s USING (true)',
+                                  table_name, readers);
+    END IF;
+END
+$function$;
+COMMENT ON FUNCTION sinp_import.follow_readers(text) IS
+  'Makes the policy that shows every row of a protected table to the roles granted SELECT on it (other than the protected ones).';
+
+-- GRANT and REVOKE change who sees every row of a protected table: its readers' policy follows
+-- them (as the extension's owner, who may replace policies). A failure never undoes the grant:
+-- it is said, with what to do.
+CREATE FUNCTION sinp_import.follow_grants() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT p.table_name FROM sinp_import.protected_tables AS p
+              WHERE NOT p.rls_was_enabled AND pg_catalog.to_regclass(p.table_name) IS NOT NULL
+              ORDER BY p.table_name
+    LOOP
+        BEGIN
+            PERFORM sinp_import.follow_readers(t.table_name);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'sinp_import: who sees every row of % could not follow this grant: %', t.table_name, SQLERRM
+                  USING HINT = 'Call sinp_import.protect_restricted() again as the owner of the table.';
+        END;
+    END LOOP;
+END
+$function$;
+COMMENT ON FUNCTION sinp_import.follow_grants() IS
+  'Event trigger: after GRANT or REVOKE, the policies that show every row of the protected tables follow their grants.';
+CREATE EVENT TRIGGER sinp_import_follow_grants ON ddl_command_end
+    WHEN TAG IN ('GRANT', 'REVOKE') EXECUTE FUNCTION sinp_import.follow_grants();
+
 -- Whether the role sees restricted rows of the table: it is not one of the protected roles (nor
 -- has their privileges), or it may read the table through a grant to another role (read_only_all
 -- is a member of read_only_public in the Atlas, and has its own grants), or owns it. Evaluated once
 -- per query (an InitPlan of the policies), with the extension owner's rights to read the catalog
 -- and sinp_import.protected_roles.
 CREATE FUNCTION sinp_import.sees_restricted(table_name regclass, role_name name) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 RETURN NOT EXISTS (SELECT FROM sinp_import.protected_roles AS p
                      JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) p.role_oid
@@ -90,6 +170,7 @@ DECLARE
     t record;
     rls boolean;
     not_owned text;
+    roles text;
 BEGIN
     IF public_roles IS NULL OR pg_catalog.cardinality(public_roles) OPERATOR(pg_catalog.=) 0 THEN
         RAISE EXCEPTION USING ERRCODE = '22004',
@@ -97,10 +178,16 @@ BEGIN
               HINT = 'Name the roles that must see only unrestricted observations: SELECT sinp_import.protect_restricted(ARRAY[''read_only_public'']::regrole[]);';
     END IF;
     -- Policies are the tables' owner's to make: said here with what to do.
-    SELECT pg_catalog.string_agg(v.name, ', ') INTO not_owned
+    -- The tables and, for a partitioned one, its partitions (a role granted a partition reads it
+    -- without the parent's policies).
+    SELECT pg_catalog.string_agg(tree.relid::text, ', ') INTO not_owned
       FROM (VALUES ('gn_synthese.synthese'), ('gn_synthese.cor_area_synthese'),
                    ('gn_synthese.cor_observer_synthese'), ('sinp_import.import_errors')) AS v(name)
-      JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.name)
+     CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(v.name) AS relid, 0 AS level
+                         UNION ALL
+                         SELECT p.relid, p.level FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(v.name)) AS p
+                          WHERE p.level OPERATOR(pg_catalog.>) 0) AS tree
+      JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) tree.relid
      WHERE NOT pg_catalog.pg_has_role(CURRENT_USER, c.relowner, 'USAGE');
     IF not_owned IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '42501',
@@ -111,25 +198,35 @@ BEGIN
     DELETE FROM sinp_import.protected_roles;
     INSERT INTO sinp_import.protected_roles (role_oid)
     SELECT DISTINCT r::oid FROM pg_catalog.unnest(public_roles) AS r WHERE r IS NOT NULL;
+    SELECT pg_catalog.string_agg(p.role_oid::pg_catalog.regrole::text, ', ') INTO roles
+      FROM sinp_import.protected_roles AS p;
     -- The synthese, and the tables whose rows tell something of an observation (a 1 km cell is a
     -- location; an observer link names who was there): a row of these is visible with its
     -- observation.
     FOR t IN
-        SELECT v.name, v.visible, c.oid AS relation, c.relrowsecurity
+        SELECT CASE WHEN tree.level OPERATOR(pg_catalog.=) 0 THEN v.name
+                    ELSE pg_catalog.format('%I.%I', n.nspname, c.relname) END AS name,
+               pg_catalog.replace(v.visible, '{relation}', pg_catalog.quote_ident(c.relname)) AS visible,
+               c.oid AS relation, c.relrowsecurity
           FROM (VALUES ('gn_synthese.synthese', 1,
-                        'NOT ' || sinp_import.restricted_condition(NULL)),
+                        'NOT ' || sinp_import.restricted_condition_now(NULL)),
                        ('gn_synthese.cor_area_synthese', 2,
-                        'EXISTS (SELECT FROM gn_synthese.synthese AS s WHERE s.id_synthese OPERATOR(pg_catalog.=) cor_area_synthese.id_synthese AND NOT '
-                        || sinp_import.restricted_condition('s') || ')'),
+                        'EXISTS (SELECT FROM gn_synthese.synthese AS s WHERE s.id_synthese OPERATOR(pg_catalog.=) {relation}.id_synthese AND NOT '
+                        || sinp_import.restricted_condition_now('s') || ')'),
                        ('gn_synthese.cor_observer_synthese', 3,
-                        'EXISTS (SELECT FROM gn_synthese.synthese AS s WHERE s.id_synthese OPERATOR(pg_catalog.=) cor_observer_synthese.id_synthese AND NOT '
-                        || sinp_import.restricted_condition('s') || ')'),
+                        'EXISTS (SELECT FROM gn_synthese.synthese AS s WHERE s.id_synthese OPERATOR(pg_catalog.=) {relation}.id_synthese AND NOT '
+                        || sinp_import.restricted_condition_now('s') || ')'),
                        -- The journal: raw records and values of rows that are, or may be,
                        -- restricted observations (the loader marks them).
                        ('sinp_import.import_errors', 4, 'restricted IS FALSE'))
                AS v(name, n, visible)
-          JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.name)
-         ORDER BY v.n
+         CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(v.name) AS relid, 0 AS level
+                         UNION ALL
+                         SELECT p.relid, p.level FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(v.name)) AS p
+                          WHERE p.level OPERATOR(pg_catalog.>) 0) AS tree
+          JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) tree.relid
+          JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         ORDER BY v.n, tree.level, c.relname
     LOOP
         SELECT p.rls_was_enabled INTO rls FROM sinp_import.protected_tables AS p
          WHERE p.table_name OPERATOR(pg_catalog.=) t.name;
@@ -137,20 +234,54 @@ BEGIN
             rls := t.relrowsecurity;
             INSERT INTO sinp_import.protected_tables (table_name, rls_was_enabled) VALUES (t.name, rls);
         END IF;
-        -- Restrictive: it narrows whatever other policies let a role see, never widens them.
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_unrestricted_only ON %s', t.name);
-        EXECUTE pg_catalog.format(
-            'CREATE POLICY sinp_unrestricted_only ON %s AS RESTRICTIVE FOR SELECT TO PUBLIC USING ((SELECT sinp_import.sees_restricted(%L::pg_catalog.regclass, CURRENT_USER)) OR %s)',
-            t.name, t.name, t.visible);
-        IF NOT rls THEN
-            -- Row-level security was off: every row stays visible and writable as before (the
-            -- table's privileges decide), but for the restrictive policy above.
-            EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_all_rows ON %s', t.name);
-            EXECUTE pg_catalog.format('CREATE POLICY sinp_all_rows ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (true) WITH CHECK (true)', t.name);
+        IF rls THEN
+            -- The table has policies of its own: a restrictive one narrows whatever they let a
+            -- role see, never widens it (the role's rights evaluated once per query).
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY sinp_unrestricted_only ON %s AS RESTRICTIVE FOR SELECT TO PUBLIC USING ((SELECT sinp_import.sees_restricted(%L::pg_catalog.regclass, CURRENT_USER)) OR %s)',
+                t.name, t.name, t.visible);
+        ELSE
+            -- Row-level security was off: every row stays writable as before (the table's
+            -- privileges decide), the protected roles see the unrestricted rows, the roles
+            -- granted SELECT (and their members) every row. Role by role, so that the protected
+            -- roles' condition is their only one: index-friendly, and parallel.
+            EXECUTE pg_catalog.format(
+                'CREATE POLICY sinp_unrestricted_only ON %s AS PERMISSIVE FOR SELECT TO %s USING (%s)',
+                t.name, roles, t.visible);
+            PERFORM sinp_import.follow_readers(t.name);
+            EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_writes_insert ON %s', t.name);
+            EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_writes_update ON %s', t.name);
+            EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_writes_delete ON %s', t.name);
+            EXECUTE pg_catalog.format('CREATE POLICY sinp_writes_insert ON %s FOR INSERT TO PUBLIC WITH CHECK (true)', t.name);
+            EXECUTE pg_catalog.format('CREATE POLICY sinp_writes_update ON %s FOR UPDATE TO PUBLIC USING (true) WITH CHECK (true)', t.name);
+            EXECUTE pg_catalog.format('CREATE POLICY sinp_writes_delete ON %s FOR DELETE TO PUBLIC USING (true)', t.name);
             EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t.name);
         END IF;
         protected := protected || t.name;
     END LOOP;
+    -- The unrestricted observations' ids, under the protected roles' condition: a count or a
+    -- lookup of theirs reads this index only (and the link tables' policies probe it). Made
+    -- again each time: the condition holds this database's ids.
+    DROP INDEX IF EXISTS gn_synthese.sinp_unrestricted_observations;
+    IF pg_catalog.to_regclass('gn_synthese.synthese') IS NOT NULL
+       AND NOT (SELECT p.rls_was_enabled FROM sinp_import.protected_tables AS p
+                 WHERE p.table_name OPERATOR(pg_catalog.=) 'gn_synthese.synthese') THEN
+        EXECUTE pg_catalog.format(
+            'CREATE INDEX sinp_unrestricted_observations ON gn_synthese.synthese (id_synthese) WHERE NOT %s',
+            sinp_import.restricted_condition_now(NULL));
+        COMMENT ON INDEX gn_synthese.sinp_unrestricted_observations IS
+          'The unrestricted observations (sinp_import.protect_restricted()): what the protected roles count and look up.';
+        -- How many rows are confidential: without it the planner guesses, and a guess of a few
+        -- rows turns the protected roles' plans to index scans of the whole table.
+        DROP STATISTICS IF EXISTS gn_synthese.sinp_confidential_observations;
+        CREATE STATISTICS gn_synthese.sinp_confidential_observations
+            ON (coalesce(additional_data -> 'confidential' IN ('true'::jsonb, '"true"'::jsonb), false))
+          FROM gn_synthese.synthese;
+        COMMENT ON STATISTICS gn_synthese.sinp_confidential_observations IS
+          'How many observations are confidential (sinp_import.protect_restricted()), for the plans of the protected roles.';
+        ANALYZE gn_synthese.synthese;
+    END IF;
     -- The public view: unrestricted observations as they are, restricted ones blurred (their
     -- geometry the cells of the blur area type they lie in, identifying details removed). The
     -- area type is read now, as a superuser set it, and written into the view.
@@ -221,12 +352,17 @@ BEGIN
     LOOP
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_unrestricted_only ON %s', t.table_name);
         EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_all_rows ON %s', t.table_name);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_writes_insert ON %s', t.table_name);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_writes_update ON %s', t.table_name);
+        EXECUTE pg_catalog.format('DROP POLICY IF EXISTS sinp_writes_delete ON %s', t.table_name);
         IF NOT t.rls_was_enabled THEN
             EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t.table_name);
         END IF;
         undone := undone || t.table_name;
     END LOOP;
     DROP VIEW IF EXISTS sinp_import.public_observations;
+    DROP INDEX IF EXISTS gn_synthese.sinp_unrestricted_observations;
+    DROP STATISTICS IF EXISTS gn_synthese.sinp_confidential_observations;
     DELETE FROM sinp_import.protected_tables;
     DELETE FROM sinp_import.protected_roles;
     RETURN pg_catalog.format('row-level security of sinp_import removed from %s',

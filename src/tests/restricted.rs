@@ -145,14 +145,49 @@ mod tests {
             0
         );
 
-        // Idempotent: called again, the same two policies per table and the same answers.
+        // Idempotent: called again, the same five policies per table and the same answers.
         Spi::run("SELECT sinp_import.protect_restricted(ARRAY['sinp_test_public']::regrole[])")
             .unwrap();
         assert_eq!(
             count("SELECT count(*) FROM pg_policies WHERE schemaname = 'gn_synthese' AND policyname LIKE 'sinp\\_%'"),
-            6
+            15
         );
         assert_eq!(seen_as("sinp_test_public"), unrestricted);
+
+        // The public role's condition is its only one: its count reads the partial index of the
+        // unrestricted observations.
+        Spi::run("SET LOCAL ROLE sinp_test_public; SET LOCAL enable_seqscan = off").unwrap();
+        let plan = Spi::get_one::<pgrx::Json>(
+            "EXPLAIN (FORMAT JSON) SELECT count(*) FROM gn_synthese.synthese",
+        )
+        .unwrap()
+        .unwrap()
+        .0
+        .to_string();
+        Spi::run("RESET ROLE; RESET enable_seqscan").unwrap();
+        assert!(plan.contains("sinp_unrestricted_observations"), "{plan}");
+
+        // Grants made afterwards are followed: a role granted SELECT later sees every row; a
+        // member of the public role whose own grant is revoked sees what the public role sees.
+        Spi::run(
+            "CREATE ROLE sinp_test_late;
+             GRANT USAGE ON SCHEMA gn_synthese, ref_nomenclatures TO sinp_test_late;
+             GRANT SELECT ON ALL TABLES IN SCHEMA gn_synthese, ref_nomenclatures TO sinp_test_late;",
+        )
+        .unwrap();
+        assert_eq!(
+            seen_as("sinp_test_late"),
+            everything,
+            "granted after protection"
+        );
+        Spi::run("REVOKE SELECT ON gn_synthese.synthese FROM sinp_test_all").unwrap();
+        assert_eq!(
+            seen_as("sinp_test_all"),
+            (total - restricted, areas, observers, 0),
+            "its grant on the synthese revoked"
+        );
+        Spi::run("GRANT SELECT ON gn_synthese.synthese TO sinp_test_all").unwrap();
+        assert_eq!(seen_as("sinp_test_all"), everything, "granted again");
 
         Spi::run("SELECT sinp_import.unprotect_restricted()").unwrap();
         assert_eq!(
