@@ -18,6 +18,8 @@ COMMENT ON FUNCTION sinp_import.begin_load_inbox(text, text) IS
   'Internal to load_inbox(): checks the mode, the directory and that the call is not inside a transaction block; returns the directory.';
 COMMENT ON FUNCTION sinp_import.report(bigint) IS
   'What to send a provider about an import: per file and code, the count, the first lines with their column and value, and what to do; for an applied import, the rows written per entity and action (docs/report.md).';
+COMMENT ON FUNCTION sinp_import.export_archive_bytes(timestamp with time zone, text[], uuid[], boolean, text) IS
+  'The target''s rows as a SINP archive of format 1.0 (ZIP), in the dialect load_archive reads: every file, or those of the sources and datasets given; restricted observations only when asked (docs/export.md).';
 COMMENT ON FUNCTION sinp_import.unprojectable_geometries(regclass, integer) IS
   'Internal to loads: the staged geometries PostGIS cannot project into the target SRID, with PostGIS''s reason.';
 

@@ -34,6 +34,7 @@ fn sqlstate(error: &LoadError) -> PgSqlErrorCode {
         ForeignKeyViolation => PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
         ActiveSqlTransaction => PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
         IntegrityConstraintViolation => PgSqlErrorCode::ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION,
+        FeatureNotSupported => PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
         InternalError => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
     }
 }
@@ -285,6 +286,32 @@ fn report(
             r.what_to_do,
         )
     }))
+}
+
+/// The target's rows as an archive of format 1.0, in the dialect load_archive reads
+/// (docs/export.md): every source, organism, user, framework, dataset and observation, or those
+/// of the sources and datasets given; restricted observations only when asked.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
+fn export_archive_bytes(
+    since: default!(Option<pgrx::datum::TimestampWithTimeZone>, "NULL"),
+    sources: default!(Option<Vec<String>>, "NULL"),
+    datasets: default!(Option<Vec<pgrx::Uuid>>, "NULL"),
+    include_restricted: default!(Option<bool>, false),
+    format: default!(Option<&str>, "'zip'"),
+) -> Vec<u8> {
+    let options = crate::export::ExportOptions {
+        since,
+        sources,
+        datasets,
+        // NULL: as the default, restricted observations stay out.
+        include_restricted: include_restricted.unwrap_or(false),
+        format: format.unwrap_or("zip").to_string(),
+    };
+    match crate::export::export_bytes(&options) {
+        Ok((bytes, _)) => bytes,
+        Err(e) => raise(e),
+    }
 }
 
 extension_sql_file!("../sql/journal.sql", name = "journal", bootstrap);

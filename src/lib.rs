@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 pub use sinp_core::{archive, error, spec, sync, tsv, validate};
 
 pub mod api;
+pub mod export;
 pub mod load;
 pub mod settings;
 

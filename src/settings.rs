@@ -10,6 +10,9 @@ pub static LOCAL_SRID: GucSetting<i32> = GucSetting::<i32>::new(2154);
 /// Directory whose archives any role allowed to call load_archive may read.
 pub static INBOX_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 pub static BLUR_AREA_TYPE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+/// `editor` and `contact` of the meta_archive.ini an export writes.
+pub static EXPORT_EDITOR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+pub static EXPORT_CONTACT: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 /// Archive limits (a hostile archive is refused before it costs memory or time).
 pub static MAX_MEMBERS: GucSetting<i32> = GucSetting::<i32>::new(64);
@@ -50,6 +53,22 @@ pub fn register() {
         c"Read by sinp_import.protect_restricted(), which writes it into the view: run it again after a change.",
         &BLUR_AREA_TYPE,
         GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"sinp_import.export_editor",
+        c"The editor written in the meta_archive.ini of the archives sinp_import.export_archive() writes (the platform that exports).",
+        c"",
+        &EXPORT_EDITOR,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"sinp_import.export_contact",
+        c"The contact written in the meta_archive.ini of the archives sinp_import.export_archive() writes.",
+        c"",
+        &EXPORT_CONTACT,
+        GucContext::Userset,
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
@@ -155,4 +174,19 @@ pub fn batch_rows() -> i64 {
 
 pub fn rebuild_indexes() -> bool {
     REBUILD_INDEXES.get()
+}
+
+fn string_setting(setting: &GucSetting<Option<CString>>) -> Option<String> {
+    setting
+        .get()
+        .and_then(|v| v.into_string().ok())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn export_editor() -> Option<String> {
+    string_setting(&EXPORT_EDITOR)
+}
+
+pub fn export_contact() -> Option<String> {
+    string_setting(&EXPORT_CONTACT)
 }

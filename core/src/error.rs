@@ -166,6 +166,8 @@ pub enum SqlState {
     ActiveSqlTransaction,
     /// 23000 integrity_constraint_violation
     IntegrityConstraintViolation,
+    /// 0A000 feature_not_supported
+    FeatureNotSupported,
     /// XX000 internal_error
     InternalError,
 }
@@ -182,6 +184,7 @@ impl SqlState {
             SqlState::ForeignKeyViolation => "23503",
             SqlState::ActiveSqlTransaction => "25001",
             SqlState::IntegrityConstraintViolation => "23000",
+            SqlState::FeatureNotSupported => "0A000",
             SqlState::InternalError => "XX000",
         }
     }
@@ -261,6 +264,18 @@ pub enum LoadError {
     InTransactionBlock {
         what: &'static str,
     },
+    /// An argument outside what the function takes.
+    InvalidArgument {
+        argument: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    /// Something asked for that this version does not do yet.
+    NotSupported {
+        what: String,
+        detail: String,
+        hint: String,
+    },
     Internal {
         message: String,
     },
@@ -281,6 +296,8 @@ impl LoadError {
             LoadError::PrivilegeMissing { .. } => SqlState::InsufficientPrivilege,
             LoadError::TargetPrivilegeMissing { .. } => SqlState::InsufficientPrivilege,
             LoadError::InboxNotSet => SqlState::InvalidParameterValue,
+            LoadError::InvalidArgument { .. } => SqlState::InvalidParameterValue,
+            LoadError::NotSupported { .. } => SqlState::FeatureNotSupported,
             LoadError::ImportNotFound { .. } => SqlState::InvalidParameterValue,
             LoadError::InboxNotFound { .. } => SqlState::UndefinedFile,
             LoadError::InboxPermissionDenied { .. } => SqlState::InsufficientPrivilege,
@@ -322,6 +339,10 @@ impl LoadError {
             LoadError::InboxNotSet => {
                 "no inbox directory given, and sinp_import.inbox_dir is not set".to_string()
             }
+            LoadError::InvalidArgument {
+                argument, value, ..
+            } => format!("invalid {argument}: \"{value}\""),
+            LoadError::NotSupported { what, .. } => format!("{what} is not supported yet"),
             LoadError::ImportNotFound { import_id } => {
                 format!("sinp_import.imports has no import {import_id}")
             }
@@ -366,6 +387,8 @@ impl LoadError {
             LoadError::InboxNotSet => Some(
                 "sinp_import.load_inbox() and sinp_import.inbox() read the directory they are given, else the one of the setting sinp_import.inbox_dir.".to_string(),
             ),
+            LoadError::InvalidArgument { expected, .. } => Some(format!("It takes {expected}.")),
+            LoadError::NotSupported { detail, .. } => Some(detail.clone()),
             LoadError::ImportNotFound { .. } => Some(
                 "report() describes one row of the journal, by its import_id (load_archive() returns it).".to_string(),
             ),
@@ -418,6 +441,10 @@ impl LoadError {
             LoadError::ImportNotFound { .. } => Some(
                 "See the imports: SELECT import_id, archive_name, status FROM sinp_import.imports ORDER BY import_id DESC;".to_string(),
             ),
+            LoadError::InvalidArgument { argument, expected, .. } => {
+                Some(format!("Give {argument} => {expected}."))
+            }
+            LoadError::NotSupported { hint, .. } => Some(hint.clone()),
             LoadError::InboxNotSet => Some(
                 "Pass the directory, CALL sinp_import.load_inbox('/srv/sinp/inbox'), or set it once: ALTER SYSTEM SET sinp_import.inbox_dir = '/srv/sinp/inbox'; SELECT pg_reload_conf();".to_string(),
             ),
@@ -525,6 +552,16 @@ mod tests {
                 privilege: "UPDATE",
             },
             LoadError::InboxNotSet,
+            LoadError::InvalidArgument {
+                argument: "format",
+                value: "rar".into(),
+                expected: "'zip' or 'tar.bz2'",
+            },
+            LoadError::NotSupported {
+                what: "w".into(),
+                detail: "d".into(),
+                hint: "h".into(),
+            },
             LoadError::ImportNotFound { import_id: 7 },
             LoadError::InboxNotFound { dir: "/d".into() },
             LoadError::InboxPermissionDenied { dir: "/d".into() },

@@ -591,6 +591,19 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'report_wrapper';
 
 
+-- sinp_import::api::export_archive_bytes
+CREATE  FUNCTION "export_archive_bytes"(
+	"since" timestamp with time zone DEFAULT NULL, /* Option < pgrx :: datum :: TimestampWithTimeZone > */
+	"sources" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < String > > */
+	"datasets" uuid[] DEFAULT NULL, /* :: std :: option :: Option < Vec < pgrx :: Uuid > > */
+	"include_restricted" bool DEFAULT false, /* Option < bool > */
+	"format" TEXT DEFAULT 'zip' /* Option < & str > */
+) RETURNS bytea /* Vec < u8 > */
+VOLATILE PARALLEL UNSAFE
+SET search_path TO pg_catalog, sinp_import, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'export_archive_bytes_wrapper';
+
 -- A description of every function and journal column (sql/comments.sql).
 COMMENT ON FUNCTION sinp_import.load_archive(text, text, boolean) IS
   'Loads a SINP archive (ZIP, tar.bz2 or tar.gz) from a server file into the GeoNature tables in one transaction; returns one row per entity file with its status and counts (docs/loading.md).';
@@ -608,6 +621,8 @@ COMMENT ON FUNCTION sinp_import.begin_load_inbox(text, text) IS
   'Internal to load_inbox(): checks the mode, the directory and that the call is not inside a transaction block; returns the directory.';
 COMMENT ON FUNCTION sinp_import.report(bigint) IS
   'What to send a provider about an import: per file and code, the count, the first lines with their column and value, and what to do; for an applied import, the rows written per entity and action (docs/report.md).';
+COMMENT ON FUNCTION sinp_import.export_archive_bytes(timestamp with time zone, text[], uuid[], boolean, text) IS
+  'The target''s rows as a SINP archive of format 1.0 (ZIP), in the dialect load_archive reads: every file, or those of the sources and datasets given; restricted observations only when asked (docs/export.md).';
 COMMENT ON FUNCTION sinp_import.unprojectable_geometries(regclass, integer) IS
   'Internal to loads: the staged geometries PostGIS cannot project into the target SRID, with PostGIS''s reason.';
 

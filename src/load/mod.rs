@@ -17,7 +17,7 @@ mod owner;
 mod privileges;
 mod progress;
 pub mod report;
-mod resolver;
+pub(crate) mod resolver;
 pub mod sql;
 mod subxact;
 pub mod target;

@@ -11,6 +11,7 @@ use crate::validate::{parse_datetime, parse_text_array, parse_text_array2, synth
 
 mod corpus;
 mod differential;
+mod export;
 mod geonature;
 mod partitioned;
 mod privileges;

@@ -5,6 +5,7 @@ pub mod inbox;
 mod meta;
 mod name;
 pub mod tarball;
+pub mod write;
 
 pub use meta::{parse_meta, MetaArchive};
 pub use name::{archive_extension, parse_archive_name, ArchiveName};

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use crate::error::Problem;
 use crate::sync::locked;
 
+pub mod write;
+
 /// The longest record read by default (sinp_import.max_record_size): one record is held in memory
 /// twice (the csv crate's buffer and its exact bytes), so this bounds a file's memory whatever its
 /// lines hold.

@@ -1,0 +1,135 @@
+-- How target rows become the records of an exported archive (docs/export.md). Each statement is
+-- named by a `-- name:` line; the exporter fills the {placeholders} with identifiers and
+-- expressions it builds from the field tables (a field a plain column gives is not listed here),
+-- and passes every value as a parameter: $1 the sources' names (text[], NULL: all), $2 the
+-- datasets' UUIDs (uuid[], NULL: all), $3 whether restricted observations go out.
+
+-- name: exported synthese
+-- The observations that go out, by id: of the sources and datasets asked for, restricted ones
+-- only when asked ({restricted} is sinp_import.restricted_condition('t')).
+CREATE TEMP TABLE sinp_exported ON COMMIT DROP AS
+SELECT t.id_synthese AS id
+  FROM gn_synthese.synthese AS t
+ WHERE ($1::text[] IS NULL
+        OR t.id_source IN (SELECT s.id_source FROM gn_synthese.t_sources AS s WHERE s.name_source = ANY ($1::text[])))
+   AND ($2::uuid[] IS NULL
+        OR t.id_dataset IN (SELECT d.id_dataset FROM gn_meta.t_datasets AS d WHERE d.unique_dataset_id = ANY ($2::uuid[])))
+   AND ($3::boolean OR NOT {restricted});
+
+-- name: rows
+-- One entity's records: every field of the format, as text, in file order.
+SELECT {columns}
+  FROM {table} AS t
+ WHERE {filter}
+ ORDER BY t.{id};
+
+-- name: filter synthese
+t.id_synthese IN (SELECT e.id FROM sinp_exported AS e)
+
+-- name: filter source
+-- A full export has every source; one of some sources or datasets, the sources asked for and those
+-- of the observations that go out.
+($1::text[] IS NULL AND $2::uuid[] IS NULL)
+ OR t.name_source = ANY ($1::text[])
+ OR t.id_source IN (SELECT s.id_source FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese)
+
+-- name: filter dataset
+-- The datasets asked for and those of the observations that go out (their links must resolve on
+-- the receiving side).
+($1::text[] IS NULL AND $2::uuid[] IS NULL)
+ OR t.unique_dataset_id = ANY ($2::uuid[])
+ OR t.id_dataset IN (SELECT s.id_dataset FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese)
+
+-- name: filter acquisition_framework
+-- The frameworks of the datasets that go out, and their parents up the tree.
+($1::text[] IS NULL AND $2::uuid[] IS NULL)
+ OR t.id_acquisition_framework IN (
+    WITH RECURSIVE up AS (
+        SELECT d.id_acquisition_framework AS id
+          FROM gn_meta.t_datasets AS d
+         WHERE d.unique_dataset_id = ANY ($2::uuid[])
+            OR d.id_dataset IN (SELECT s.id_dataset FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese)
+        UNION
+        SELECT a.acquisition_framework_parent_id
+          FROM gn_meta.t_acquisition_frameworks AS a JOIN up ON a.id_acquisition_framework = up.id
+         WHERE a.acquisition_framework_parent_id IS NOT NULL)
+    SELECT up.id FROM up)
+
+-- name: filter organism
+-- Organisms and users go out whole: actors, digitisers and observers name them.
+true
+
+-- name: filter user
+true
+
+-- name: nomenclature
+(SELECT n.cd_nomenclature FROM ref_nomenclatures.t_nomenclatures AS n WHERE n.id_nomenclature = t.{column})
+
+-- name: link
+(SELECT l.{key}::text FROM {table} AS l WHERE l.{id} = t.{column})
+
+-- name: area attachment
+(SELECT y.type_code || '.' || a.area_code
+   FROM ref_geo.l_areas AS a JOIN ref_geo.bib_areas_types AS y ON y.id_type = a.id_type
+  WHERE a.id_area = t.{column})
+
+-- name: geometry
+-- EWKT in the local SRID, every decimal PostGIS keeps (a coordinate reads back as stored).
+public.ST_AsEWKT(t.the_geom_local, 15)
+
+-- name: link rows acquisition_framework cor_objectifs
+(SELECT jsonb_agg(n.cd_nomenclature ORDER BY n.cd_nomenclature)::text
+   FROM gn_meta.cor_acquisition_framework_objectif AS c
+   JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = c.id_nomenclature_objectif
+  WHERE c.id_acquisition_framework = t.id_acquisition_framework)
+
+-- name: link rows acquisition_framework cor_voletsinp
+(SELECT jsonb_agg(n.cd_nomenclature ORDER BY n.cd_nomenclature)::text
+   FROM gn_meta.cor_acquisition_framework_voletsinp AS c
+   JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = c.id_nomenclature_voletsinp
+  WHERE c.id_acquisition_framework = t.id_acquisition_framework)
+
+-- name: link rows acquisition_framework cor_actors_organism
+(SELECT jsonb_agg(jsonb_build_array(o.uuid_organisme, n.cd_nomenclature) ORDER BY o.uuid_organisme, n.cd_nomenclature)::text
+   FROM gn_meta.cor_acquisition_framework_actor AS c
+   JOIN utilisateurs.bib_organismes AS o ON o.id_organisme = c.id_organism
+   JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = c.id_nomenclature_actor_role
+  WHERE c.id_acquisition_framework = t.id_acquisition_framework)
+
+-- name: link rows acquisition_framework cor_actors_user
+(SELECT jsonb_agg(jsonb_build_array(r.uuid_role, n.cd_nomenclature) ORDER BY r.uuid_role, n.cd_nomenclature)::text
+   FROM gn_meta.cor_acquisition_framework_actor AS c
+   JOIN utilisateurs.t_roles AS r ON r.id_role = c.id_role
+   JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = c.id_nomenclature_actor_role
+  WHERE c.id_acquisition_framework = t.id_acquisition_framework)
+
+-- name: link rows acquisition_framework cor_publications
+(SELECT jsonb_agg(jsonb_build_object('reference', p.publication_reference, 'url', p.publication_url,
+                                     'uuid', p.unique_publication_id) ORDER BY p.unique_publication_id)::text
+   FROM gn_meta.cor_acquisition_framework_publication AS c
+   JOIN gn_meta.sinp_datatype_publications AS p ON p.id_publication = c.id_publication
+  WHERE c.id_acquisition_framework = t.id_acquisition_framework)
+
+-- name: link rows dataset cor_territory
+(SELECT jsonb_agg(jsonb_build_array(n.cd_nomenclature, c.territory_desc) ORDER BY n.cd_nomenclature)::text
+   FROM gn_meta.cor_dataset_territory AS c
+   JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = c.id_nomenclature_territory
+  WHERE c.id_dataset = t.id_dataset)
+
+-- name: link rows dataset cor_actors_organism
+(SELECT jsonb_agg(jsonb_build_array(o.uuid_organisme, n.cd_nomenclature) ORDER BY o.uuid_organisme, n.cd_nomenclature)::text
+   FROM gn_meta.cor_dataset_actor AS c
+   JOIN utilisateurs.bib_organismes AS o ON o.id_organisme = c.id_organism
+   JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = c.id_nomenclature_actor_role
+  WHERE c.id_dataset = t.id_dataset)
+
+-- name: link rows dataset cor_actors_user
+(SELECT jsonb_agg(jsonb_build_array(r.uuid_role, n.cd_nomenclature) ORDER BY r.uuid_role, n.cd_nomenclature)::text
+   FROM gn_meta.cor_dataset_actor AS c
+   JOIN utilisateurs.t_roles AS r ON r.id_role = c.id_role
+   JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = c.id_nomenclature_actor_role
+  WHERE c.id_dataset = t.id_dataset)
+
+-- name: taxref version
+-- meta_archive.ini's taxref_version: the version the observations that go out were loaded with.
+SELECT max(s.meta_v_taxref) FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese;

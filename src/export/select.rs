@@ -1,0 +1,166 @@
+//! The SELECT of each exported file, built from the entity's field table: one text expression per
+//! field of the format, in file order (sql/export.sql holds the pieces a DBA would read).
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use crate::load::sql::{parse_named, render};
+use crate::spec::{Entity, Field, FieldType, LinkKind, Role, ENTITIES};
+
+static EXPORT_SQL: &str = include_str!("../../sql/export.sql");
+
+/// The statement of sql/export.sql of that exact name.
+pub fn statement(name: &str) -> &'static str {
+    static PARSED: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    PARSED
+        .get_or_init(|| parse_named(EXPORT_SQL))
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, body)| body.as_str())
+        .unwrap_or_else(|| panic!("sql/export.sql has no statement {name}"))
+}
+
+/// An identifier quoted as PostgreSQL's quote_ident does (the field tables' names need none, but
+/// nothing relies on it).
+fn ident(name: &str) -> String {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+fn linked_entity(kind: LinkKind) -> &'static Entity {
+    ENTITIES
+        .iter()
+        .copied()
+        .find(|e| matches!(e.linked_as, Some((k, _)) if k == kind))
+        .expect("every link kind is an entity's")
+}
+
+/// A stored column as the text the loader reads back: dates with their microseconds, booleans as
+/// true/false.
+fn column_text(column: &str, ty: FieldType) -> String {
+    let column = format!("t.{}", ident(column));
+    match ty {
+        FieldType::DateTime => format!("to_char({column}, 'YYYY-MM-DD HH24:MI:SS.US')"),
+        FieldType::Date => format!("to_char({column}, 'YYYY-MM-DD')"),
+        FieldType::Bool => {
+            format!("CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END")
+        }
+        _ => format!("{column}::text"),
+    }
+}
+
+/// The text expression of one field of an entity's rows (alias `t`).
+pub fn field_expression(entity: &Entity, field: &Field) -> String {
+    match field.role {
+        Role::Column(c)
+        | Role::Key(c)
+        | Role::Observers(c)
+        | Role::AdditionalData(c)
+        | Role::CreateDate(c)
+        | Role::UpdateDate(c) => column_text(c, field.ty),
+        Role::Nomenclature { column, .. } => {
+            render(statement("nomenclature"), &[("column", &ident(column))])
+        }
+        Role::Link { column, kind } => {
+            let linked = linked_entity(kind);
+            render(
+                statement("link"),
+                &[
+                    ("key", &ident(linked.key_column())),
+                    ("table", &linked.qualified_table()),
+                    ("id", &ident(linked.id_column)),
+                    ("column", &ident(column)),
+                ],
+            )
+        }
+        Role::ParentLink(column) => render(
+            statement("link"),
+            &[
+                ("key", &ident(entity.key_column())),
+                ("table", &entity.qualified_table()),
+                ("id", &ident(entity.id_column)),
+                ("column", &ident(column)),
+            ],
+        ),
+        Role::AreaAttachment(column) => {
+            render(statement("area attachment"), &[("column", &ident(column))])
+        }
+        Role::Geometry => statement("geometry").to_string(),
+        Role::LinkRows(_) => {
+            statement(&format!("link rows {} {}", entity.name, field.name)).to_string()
+        }
+        // Kept in additional_data by the loader, which goes out whole.
+        Role::Extra => "NULL::text".to_string(),
+        // A full export: every row is new to its receiver.
+        Role::Action(_) => "'I'".to_string(),
+    }
+}
+
+/// The SELECT of an entity's records, every field of the format in file order (NULL where the
+/// target has no column for it: versions of GeoNature differ); its filter takes the parameters of
+/// sql/export.sql.
+pub fn rows_query(entity: &Entity, target_columns: &HashSet<String>) -> String {
+    let columns = entity
+        .fields
+        .iter()
+        .map(|f| match f.target_column() {
+            Some(c) if !target_columns.contains(c) => "NULL::text".to_string(),
+            _ => field_expression(entity, f),
+        })
+        .collect::<Vec<_>>()
+        .join(",\n       ");
+    render(
+        statement("rows"),
+        &[
+            ("columns", &columns),
+            ("table", &entity.qualified_table()),
+            ("filter", statement(&format!("filter {}", entity.name))),
+            ("id", &ident(entity.id_column)),
+        ],
+    )
+}
+
+/// The header of an entity's file: the format's field names.
+pub fn header(entity: &Entity) -> Vec<&'static str> {
+    entity.fields.iter().map(|f| f.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{ACQUISITION_FRAMEWORK, SYNTHESE, USER};
+
+    #[test]
+    fn every_field_of_every_entity_has_an_expression() {
+        for entity in ENTITIES {
+            let all = entity.fields.iter().filter_map(|f| f.target_column());
+            let query = rows_query(entity, &all.map(str::to_string).collect());
+            assert_eq!(header(entity).len(), entity.fields.len());
+            assert!(!query.contains('{'), "{}: {query}", entity.name);
+        }
+    }
+
+    #[test]
+    fn fields_become_what_the_loader_reads() {
+        let field = |e: &'static Entity, name| field_expression(e, e.field(name).unwrap());
+        assert_eq!(
+            field(&SYNTHESE, "date_min"),
+            "to_char(t.date_min, 'YYYY-MM-DD HH24:MI:SS.US')"
+        );
+        assert!(field(&SYNTHESE, "code_dataset").contains("l.unique_dataset_id::text"));
+        assert!(field(&SYNTHESE, "code_source").contains("l.name_source::text"));
+        assert!(field(&SYNTHESE, "code_nomenclature_sex").contains("t.id_nomenclature_sex"));
+        assert!(field(&USER, "enable").starts_with("CASE WHEN t.active THEN 'true'"));
+        assert!(field(&ACQUISITION_FRAMEWORK, "parent_code")
+            .contains("FROM gn_meta.t_acquisition_frameworks AS l"));
+        assert_eq!(field(&SYNTHESE, "meta_last_action"), "'I'");
+        assert_eq!(ident("Odd \"name\""), "\"Odd \"\"name\"\"\"");
+    }
+}
