@@ -20,7 +20,7 @@ GEN           := target/release/sinp-gen
 DEB_PACKAGES  := postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 \
                  postgresql-$(PG_MAJOR)-cron libclang-dev clang sudo unzip
 
-.PHONY: deps install cluster demo psql test core-test generator-test unit-test pg-test e2e-test bench bench-diff fuzz fuzz-smoke lint clean
+.PHONY: deps install cluster demo psql test core-test generator-test unit-test pg-test e2e-test bench bench-diff bench-export fuzz fuzz-smoke lint clean
 
 ## deps: Debian packages, cargo-pgrx $(PGRX_VERSION), cargo pgrx init, cargo-fuzz (fast when already done)
 deps:
@@ -113,6 +113,7 @@ bench: install cluster
 	cargo build --release -q -p sinp-bench --bin sinp-bench
 	@install -d -o postgres -g postgres -m 755 $(BENCH_DIR)
 	sudo -u postgres env PGOPTIONS="$(PGOPTIONS)" target/release/sinp-bench --rows "$(ROWS)" --repeat $(REPEAT) --dir $(BENCH_DIR)
+	$(MAKE) --no-print-directory bench-export
 
 ## bench-diff: nightly differential loads (10 000 U, 1 000 D, 1 000 I rows) into bases of ROWS rows,
 ## against an initial load of the same rows (docs/benchmarks.md); not part of test
@@ -120,6 +121,13 @@ bench-diff: install cluster
 	cargo build --release -q -p sinp-bench --bin sinp-bench-diff
 	@install -d -o postgres -g postgres -m 755 /var/tmp/sinp_bench_diff
 	sudo -u postgres env PGOPTIONS="$(PGOPTIONS)" target/release/sinp-bench-diff --rows "$(ROWS)" --repeat $(REPEAT) --dir /var/tmp/sinp_bench_diff
+
+## bench-export: export_archive() of ROWS observations against COPY (the same columns, codes
+## joined) TO a file, with the backend's peak memory (docs/benchmarks.md); not part of test
+bench-export: install cluster
+	cargo build --release -q -p sinp-bench --bin sinp-bench-export
+	@install -d -o postgres -g postgres -m 755 /var/tmp/sinp_bench_export
+	sudo -u postgres env PGOPTIONS="$(PGOPTIONS)" target/release/sinp-bench-export --rows "$(ROWS)" --repeat $(REPEAT) --dir /var/tmp/sinp_bench_export
 
 ## fuzz: each cargo fuzz target of sinp-core (fuzz/fuzz_targets) for FUZZ_SECONDS, one after
 ## another, from its seeds (fuzz/corpus/<target>, committed) and what earlier runs found

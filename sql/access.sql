@@ -32,6 +32,8 @@ BEGIN
     -- description of additional fields; the registry of the target triggers a load replaces.
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON sinp_import.imports, sinp_import.additional_fields TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON sinp_import.import_errors TO %s', role);
+    -- The export journal, written as the caller by export_archive().
+    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON sinp_import.exports TO %s', role);
     EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA sinp_import TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.managed_triggers TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.progress TO %s', role);

@@ -16,51 +16,78 @@ SELECT t.id_synthese AS id
         OR t.id_dataset IN (SELECT d.id_dataset FROM gn_meta.t_datasets AS d WHERE d.unique_dataset_id = ANY ($2::uuid[])))
    AND ($3::boolean OR NOT {restricted});
 
+-- name: exported dataset
+-- The datasets that go out: all of them in a full export; else those asked for and those of the
+-- observations that go out (their links must resolve on the receiving side).
+CREATE TEMP TABLE sinp_exported_dataset ON COMMIT DROP AS
+SELECT t.id_dataset AS id
+  FROM gn_meta.t_datasets AS t
+ WHERE ($1::text[] IS NULL AND $2::uuid[] IS NULL)
+    OR t.unique_dataset_id = ANY ($2::uuid[])
+    OR t.id_dataset IN (SELECT s.id_dataset FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese);
+
+-- name: exported acquisition_framework
+-- The frameworks of the datasets that go out, and their parents up the tree (all of them in a
+-- full export).
+CREATE TEMP TABLE sinp_exported_acquisition_framework ON COMMIT DROP AS
+WITH RECURSIVE up AS (
+    SELECT t.id_acquisition_framework AS id
+      FROM gn_meta.t_acquisition_frameworks AS t
+     WHERE ($1::text[] IS NULL AND $2::uuid[] IS NULL)
+        OR t.id_acquisition_framework IN (SELECT d.id_acquisition_framework FROM gn_meta.t_datasets AS d
+                                           JOIN sinp_exported_dataset AS e ON e.id = d.id_dataset)
+    UNION
+    SELECT a.acquisition_framework_parent_id
+      FROM gn_meta.t_acquisition_frameworks AS a JOIN up ON a.id_acquisition_framework = up.id
+     WHERE a.acquisition_framework_parent_id IS NOT NULL)
+SELECT DISTINCT up.id FROM up;
+
+-- name: exported user
+-- The users the rows that go out name: digitisers, observers (their links), the actors of the
+-- datasets and frameworks. Not the others: a platform's own accounts stay home (and would collide
+-- with the receiver's own by identifier).
+CREATE TEMP TABLE sinp_exported_user ON COMMIT DROP AS
+SELECT s.id_digitiser AS id FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese
+ WHERE s.id_digitiser IS NOT NULL
+UNION
+SELECT c.id_role FROM gn_synthese.cor_observer_synthese AS c JOIN sinp_exported AS e ON e.id = c.id_synthese
+UNION
+SELECT c.id_role FROM gn_meta.cor_dataset_actor AS c JOIN sinp_exported_dataset AS e ON e.id = c.id_dataset
+ WHERE c.id_role IS NOT NULL
+UNION
+SELECT c.id_role FROM gn_meta.cor_acquisition_framework_actor AS c
+  JOIN sinp_exported_acquisition_framework AS e ON e.id = c.id_acquisition_framework
+ WHERE c.id_role IS NOT NULL;
+
+-- name: exported organism
+-- The organisms of those users, and the actors of the datasets and frameworks.
+CREATE TEMP TABLE sinp_exported_organism ON COMMIT DROP AS
+SELECT r.id_organisme AS id FROM utilisateurs.t_roles AS r JOIN sinp_exported_user AS e ON e.id = r.id_role
+ WHERE r.id_organisme IS NOT NULL
+UNION
+SELECT c.id_organism FROM gn_meta.cor_dataset_actor AS c JOIN sinp_exported_dataset AS e ON e.id = c.id_dataset
+ WHERE c.id_organism IS NOT NULL
+UNION
+SELECT c.id_organism FROM gn_meta.cor_acquisition_framework_actor AS c
+  JOIN sinp_exported_acquisition_framework AS e ON e.id = c.id_acquisition_framework
+ WHERE c.id_organism IS NOT NULL;
+
+-- name: exported source
+-- Every source in a full export; else those asked for and those of the observations that go out.
+CREATE TEMP TABLE sinp_exported_source ON COMMIT DROP AS
+SELECT t.id_source AS id
+  FROM gn_synthese.t_sources AS t
+ WHERE ($1::text[] IS NULL AND $2::uuid[] IS NULL)
+    OR t.name_source = ANY ($1::text[])
+    OR t.id_source IN (SELECT s.id_source FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese);
+
 -- name: rows
--- One entity's records: every field of the format, as text, in file order.
+-- One entity's records: every field of the format, as text, in file order; the rows that go out
+-- are in the TEMP table sinp_exported_<entity> (sinp_exported for the synthese).
 SELECT {columns}
   FROM {table} AS t
- WHERE {filter}
+ WHERE t.{id} IN (SELECT e.id FROM {exported} AS e)
  ORDER BY t.{id};
-
--- name: filter synthese
-t.id_synthese IN (SELECT e.id FROM sinp_exported AS e)
-
--- name: filter source
--- A full export has every source; one of some sources or datasets, the sources asked for and those
--- of the observations that go out.
-($1::text[] IS NULL AND $2::uuid[] IS NULL)
- OR t.name_source = ANY ($1::text[])
- OR t.id_source IN (SELECT s.id_source FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese)
-
--- name: filter dataset
--- The datasets asked for and those of the observations that go out (their links must resolve on
--- the receiving side).
-($1::text[] IS NULL AND $2::uuid[] IS NULL)
- OR t.unique_dataset_id = ANY ($2::uuid[])
- OR t.id_dataset IN (SELECT s.id_dataset FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese)
-
--- name: filter acquisition_framework
--- The frameworks of the datasets that go out, and their parents up the tree.
-($1::text[] IS NULL AND $2::uuid[] IS NULL)
- OR t.id_acquisition_framework IN (
-    WITH RECURSIVE up AS (
-        SELECT d.id_acquisition_framework AS id
-          FROM gn_meta.t_datasets AS d
-         WHERE d.unique_dataset_id = ANY ($2::uuid[])
-            OR d.id_dataset IN (SELECT s.id_dataset FROM gn_synthese.synthese AS s JOIN sinp_exported AS e ON e.id = s.id_synthese)
-        UNION
-        SELECT a.acquisition_framework_parent_id
-          FROM gn_meta.t_acquisition_frameworks AS a JOIN up ON a.id_acquisition_framework = up.id
-         WHERE a.acquisition_framework_parent_id IS NOT NULL)
-    SELECT up.id FROM up)
-
--- name: filter organism
--- Organisms and users go out whole: actors, digitisers and observers name them.
-true
-
--- name: filter user
-true
 
 -- name: nomenclature
 (SELECT n.cd_nomenclature FROM ref_nomenclatures.t_nomenclatures AS n WHERE n.id_nomenclature = t.{column})

@@ -59,6 +59,29 @@ CREATE TABLE sinp_import.import_errors (
 CREATE INDEX import_errors_import_idx ON sinp_import.import_errors (import_id, file, line);
 COMMENT ON TABLE sinp_import.import_errors IS 'Every problem found in an archive, with the original record so it can be corrected and re-sent.';
 
+-- One row per export_archive() call (docs/export.md): the file it wrote, what it was asked, and
+-- the rows of each file. Written in the export's transaction: an export rolled back leaves no row
+-- (and no file: it is removed when the export fails).
+CREATE TABLE sinp_import.exports (
+    export_id          bigserial PRIMARY KEY,
+    path               text NOT NULL,
+    archive_name       text NOT NULL,
+    since              timestamptz,
+    sources            text[],
+    datasets           uuid[],
+    include_restricted boolean NOT NULL,
+    format             text NOT NULL,
+    size_bytes         bigint,
+    sha256             text,
+    -- Per entity: {"synthese": {"inserted": n, "updated": 0, "deleted": 0}, ...}
+    entity_counts      jsonb NOT NULL DEFAULT '{}',
+    started_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at        timestamptz,
+    exported_by        name NOT NULL DEFAULT current_user,
+    session_role       name DEFAULT session_user
+);
+COMMENT ON TABLE sinp_import.exports IS 'One row per call of export_archive: the file written, what was asked, and the rows of each file.';
+
 -- What the additional fields of each provider mean (meta_additional_data.csv, FORMAT.md §6): the
 -- keys of the additional_data columns. An archive's description of a field replaces the one stored
 -- for the same provider; fields it does not describe stay. The provider is the one of the archive's
@@ -123,6 +146,8 @@ SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.imports_import_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.import_errors', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.additional_fields', '');
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.exports', '');
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.exports_export_id_seq', '');
 
 -- The staged geometries PostGIS cannot project into target_srid, each with PostGIS's reason.
 -- One set-based attempt first (the usual case: all project, one pass); only when it fails, one

@@ -314,6 +314,55 @@ fn export_archive_bytes(
     }
 }
 
+/// The archive written to a new server file (superuser, pg_write_server_files, or under the
+/// superuser-set sinp_import.outbox_dir), journaled in sinp_import.exports: one row per file
+/// with its rows per action (docs/export.md).
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
+fn export_archive(
+    path: Option<&str>,
+    since: default!(Option<pgrx::datum::TimestampWithTimeZone>, "NULL"),
+    sources: default!(Option<Vec<String>>, "NULL"),
+    datasets: default!(Option<Vec<pgrx::Uuid>>, "NULL"),
+    include_restricted: default!(Option<bool>, false),
+    format: default!(Option<&str>, "'zip'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(export_id, i64),
+        name!(entity, String),
+        name!(inserted, i64),
+        name!(updated, i64),
+        name!(deleted, i64),
+    ),
+> {
+    let options = crate::export::ExportOptions {
+        since,
+        sources,
+        datasets,
+        include_restricted: include_restricted.unwrap_or(false),
+        format: format.unwrap_or("zip").to_string(),
+    };
+    let Some(path) = path else {
+        raise(crate::error::LoadError::InvalidArgument {
+            argument: "path",
+            value: "NULL".into(),
+            expected: "an absolute path on the database server",
+        })
+    };
+    let (export_id, counts) =
+        crate::export::output::export_to_path(path, &options).unwrap_or_else(|e| raise(e));
+    TableIterator::new(counts.into_iter().map(move |c| {
+        (
+            export_id,
+            c.entity.to_string(),
+            c.inserted,
+            c.updated,
+            c.deleted,
+        )
+    }))
+}
+
 extension_sql_file!("../sql/journal.sql", name = "journal", bootstrap);
 extension_sql_file!(
     "../sql/inbox.sql",

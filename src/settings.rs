@@ -10,6 +10,8 @@ pub static LOCAL_SRID: GucSetting<i32> = GucSetting::<i32>::new(2154);
 /// Directory whose archives any role allowed to call load_archive may read.
 pub static INBOX_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 pub static BLUR_AREA_TYPE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+/// The directory export_archive() may write under without pg_write_server_files.
+pub static OUTBOX_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 /// `editor` and `contact` of the meta_archive.ini an export writes.
 pub static EXPORT_EDITOR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 pub static EXPORT_CONTACT: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
@@ -52,6 +54,14 @@ pub fn register() {
         c"The area type (ref_geo.bib_areas_types.type_code) whose cells replace the geometry of restricted observations in sinp_import.public_observations; M10 when unset.",
         c"Read by sinp_import.protect_restricted(), which writes it into the view: run it again after a change.",
         &BLUR_AREA_TYPE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"sinp_import.outbox_dir",
+        c"Directory export_archive(path) may write archives under without pg_write_server_files.",
+        c"The outbox of the nightly exports (docs/export.md).",
+        &OUTBOX_DIR,
         GucContext::Suset,
         GucFlags::default(),
     );
@@ -189,4 +199,8 @@ pub fn export_editor() -> Option<String> {
 
 pub fn export_contact() -> Option<String> {
     string_setting(&EXPORT_CONTACT)
+}
+
+pub fn outbox_dir() -> Option<String> {
+    string_setting(&OUTBOX_DIR)
 }

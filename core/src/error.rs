@@ -200,6 +200,11 @@ pub enum LoadError {
         path: String,
         reason: String,
     },
+    /// An export to a server file the caller may not write.
+    WriteDenied {
+        path: String,
+        reason: String,
+    },
     NotAnArchive {
         name: String,
         detail: String,
@@ -286,6 +291,7 @@ impl LoadError {
         match self {
             LoadError::FileNotFound { .. } => SqlState::UndefinedFile,
             LoadError::PermissionDenied { .. } => SqlState::InsufficientPrivilege,
+            LoadError::WriteDenied { .. } => SqlState::InsufficientPrivilege,
             LoadError::NotAnArchive { .. } => SqlState::InvalidParameterValue,
             LoadError::InvalidMode { .. } => SqlState::InvalidParameterValue,
             LoadError::TargetMissing { .. } => SqlState::ObjectNotInPrerequisiteState,
@@ -311,6 +317,9 @@ impl LoadError {
             LoadError::FileNotFound { path } => format!("archive file \"{path}\" does not exist"),
             LoadError::PermissionDenied { path, .. } => {
                 format!("permission denied to read archive \"{path}\"")
+            }
+            LoadError::WriteDenied { path, .. } => {
+                format!("permission denied to write archive \"{path}\"")
             }
             LoadError::NotAnArchive { name, .. } => {
                 format!("\"{name}\" is not a readable SINP archive")
@@ -365,6 +374,7 @@ impl LoadError {
                 "The server process found no file at \"{path}\"; paths are read by the database server, not by the client."
             )),
             LoadError::PermissionDenied { reason, .. } => Some(reason.clone()),
+            LoadError::WriteDenied { reason, .. } => Some(reason.clone()),
             LoadError::NotAnArchive { detail, .. } => Some(detail.clone()),
             LoadError::InvalidMode { .. } => {
                 Some("Accepted modes are 'strict' and 'lenient'.".to_string())
@@ -410,6 +420,9 @@ impl LoadError {
             LoadError::FileNotFound { .. } => Some(
                 "Give an absolute path on the database server, or pass the archive's bytes with load_archive(bytea, archive_name)."
                     .to_string(),
+            ),
+            LoadError::WriteDenied { .. } => Some(
+                "Grant the role pg_write_server_files, write under the directory of the setting sinp_import.outbox_dir, or fetch the bytes with sinp_import.export_archive_bytes().".to_string(),
             ),
             LoadError::PermissionDenied { .. } => Some(
                 "Grant the role pg_read_server_files, put the archive under the directory of the setting sinp_import.inbox_dir, or pass the bytes with load_archive(bytea, archive_name)."
@@ -552,6 +565,10 @@ mod tests {
                 privilege: "UPDATE",
             },
             LoadError::InboxNotSet,
+            LoadError::WriteDenied {
+                path: "/p".into(),
+                reason: "r".into(),
+            },
             LoadError::InvalidArgument {
                 argument: "format",
                 value: "rar".into(),

@@ -105,6 +105,31 @@ BEGIN
 END
 $procedure$;
 
+-- One row per export_archive() call (docs/export.md): the file it wrote, what it was asked, and
+-- the rows of each file. Written in the export's transaction: an export rolled back leaves no row
+-- (and no file: it is removed when the export fails).
+CREATE TABLE sinp_import.exports (
+    export_id          bigserial PRIMARY KEY,
+    path               text NOT NULL,
+    archive_name       text NOT NULL,
+    since              timestamptz,
+    sources            text[],
+    datasets           uuid[],
+    include_restricted boolean NOT NULL,
+    format             text NOT NULL,
+    size_bytes         bigint,
+    sha256             text,
+    -- Per entity: {"synthese": {"inserted": n, "updated": 0, "deleted": 0}, ...}
+    entity_counts      jsonb NOT NULL DEFAULT '{}',
+    started_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at        timestamptz,
+    exported_by        name NOT NULL DEFAULT current_user,
+    session_role       name DEFAULT session_user
+);
+COMMENT ON TABLE sinp_import.exports IS 'One row per call of export_archive: the file written, what was asked, and the rows of each file.';
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.exports', '');
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.exports_export_id_seq', '');
+
 -- sinp_import.progress: the loads running now (sql/progress.sql).
 -- The loads and validations running now, as their backends report them in pg_stat_activity
 -- (src/load/progress.rs writes the text this view reads): a load's journal row is not visible
@@ -546,6 +571,8 @@ BEGIN
     -- description of additional fields; the registry of the target triggers a load replaces.
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON sinp_import.imports, sinp_import.additional_fields TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON sinp_import.import_errors TO %s', role);
+    -- The export journal, written as the caller by export_archive().
+    EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON sinp_import.exports TO %s', role);
     EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA sinp_import TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.managed_triggers TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.progress TO %s', role);
@@ -591,6 +618,26 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'report_wrapper';
 
 
+-- sinp_import::api::export_archive
+CREATE  FUNCTION "export_archive"(
+	"path" TEXT, /* Option < & str > */
+	"since" timestamp with time zone DEFAULT NULL, /* Option < pgrx :: datum :: TimestampWithTimeZone > */
+	"sources" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < String > > */
+	"datasets" uuid[] DEFAULT NULL, /* :: std :: option :: Option < Vec < pgrx :: Uuid > > */
+	"include_restricted" bool DEFAULT false, /* Option < bool > */
+	"format" TEXT DEFAULT 'zip' /* Option < & str > */
+) RETURNS TABLE (
+	"export_id" bigint,  /* i64 */
+	"entity" TEXT,  /* String */
+	"inserted" bigint,  /* i64 */
+	"updated" bigint,  /* i64 */
+	"deleted" bigint  /* i64 */
+)
+VOLATILE PARALLEL UNSAFE
+SET search_path TO pg_catalog, sinp_import, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'export_archive_wrapper';
+
 -- sinp_import::api::export_archive_bytes
 CREATE  FUNCTION "export_archive_bytes"(
 	"since" timestamp with time zone DEFAULT NULL, /* Option < pgrx :: datum :: TimestampWithTimeZone > */
@@ -621,11 +668,28 @@ COMMENT ON FUNCTION sinp_import.begin_load_inbox(text, text) IS
   'Internal to load_inbox(): checks the mode, the directory and that the call is not inside a transaction block; returns the directory.';
 COMMENT ON FUNCTION sinp_import.report(bigint) IS
   'What to send a provider about an import: per file and code, the count, the first lines with their column and value, and what to do; for an applied import, the rows written per entity and action (docs/report.md).';
+COMMENT ON FUNCTION sinp_import.export_archive(text, timestamp with time zone, text[], uuid[], boolean, text) IS
+  'Writes the target''s rows to a new server file as a SINP archive of format 1.0 (superuser, pg_write_server_files, or under sinp_import.outbox_dir), journaled in sinp_import.exports; one row per file with its rows per action (docs/export.md).';
 COMMENT ON FUNCTION sinp_import.export_archive_bytes(timestamp with time zone, text[], uuid[], boolean, text) IS
   'The target''s rows as a SINP archive of format 1.0 (ZIP), in the dialect load_archive reads: every file, or those of the sources and datasets given; restricted observations only when asked (docs/export.md).';
 COMMENT ON FUNCTION sinp_import.unprojectable_geometries(regclass, integer) IS
   'Internal to loads: the staged geometries PostGIS cannot project into the target SRID, with PostGIS''s reason.';
 
+COMMENT ON COLUMN sinp_import.exports.export_id IS 'The export, as export_archive() returns it.';
+COMMENT ON COLUMN sinp_import.exports.path IS 'The server file written.';
+COMMENT ON COLUMN sinp_import.exports.archive_name IS 'The file''s name (YYYY-MM-DD_sinp_<region>_<provider>.zip by the convention).';
+COMMENT ON COLUMN sinp_import.exports.since IS 'The time a differential export started from; NULL for a full export.';
+COMMENT ON COLUMN sinp_import.exports.sources IS 'The sources asked for (names); NULL: all.';
+COMMENT ON COLUMN sinp_import.exports.datasets IS 'The datasets asked for (UUIDs); NULL: all.';
+COMMENT ON COLUMN sinp_import.exports.include_restricted IS 'Whether restricted observations went out.';
+COMMENT ON COLUMN sinp_import.exports.format IS 'zip or tar.bz2.';
+COMMENT ON COLUMN sinp_import.exports.size_bytes IS 'The size of the file written.';
+COMMENT ON COLUMN sinp_import.exports.sha256 IS 'SHA-256 of the file written: what the receiver''s journal records of it.';
+COMMENT ON COLUMN sinp_import.exports.entity_counts IS 'Per entity file, the rows written per action.';
+COMMENT ON COLUMN sinp_import.exports.started_at IS 'When the export started.';
+COMMENT ON COLUMN sinp_import.exports.finished_at IS 'When the file was complete.';
+COMMENT ON COLUMN sinp_import.exports.exported_by IS 'The role whose rights read the rows (current_user).';
+COMMENT ON COLUMN sinp_import.exports.session_role IS 'The session''s role (session_user).';
 COMMENT ON COLUMN sinp_import.imports.import_id IS 'The import, as load_archive() returns it and import_errors refers to it.';
 COMMENT ON COLUMN sinp_import.imports.archive_name IS 'The archive''s file name (or the name given with its bytes).';
 COMMENT ON COLUMN sinp_import.imports.sha256 IS 'SHA-256 of the archive''s bytes: the same bytes are not applied twice (already_loaded).';

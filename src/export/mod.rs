@@ -2,6 +2,7 @@
 //! dialect load_archive reads (docs/export.md). Each file is read through a cursor, a batch at a
 //! time, and written into the ZIP as it comes: memory holds one batch, not the export.
 
+pub mod output;
 pub mod select;
 
 use std::io::{Cursor, Seek, Write};
@@ -13,6 +14,24 @@ use crate::spec::ENTITIES;
 use crate::tsv::write::TsvWriter;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
+
+/// The order the TEMP tables of exported ids are made in: each reads those before it.
+const EXPORTED_ORDER: [&str; 6] = [
+    "synthese",
+    "dataset",
+    "acquisition_framework",
+    "user",
+    "organism",
+    "source",
+];
+
+fn entity_by_name(name: &str) -> &'static crate::spec::Entity {
+    ENTITIES
+        .iter()
+        .copied()
+        .find(|e| e.name == name)
+        .expect("the field tables describe every exported entity")
+}
 
 /// Rows fetched from a cursor at a time.
 const BATCH: i64 = 10_000;
@@ -41,7 +60,7 @@ fn io_error(what: &str) -> impl Fn(std::io::Error) -> LoadError + '_ {
     }
 }
 
-fn check_options(options: &ExportOptions) -> LoadResult<()> {
+pub(crate) fn check_options(options: &ExportOptions) -> LoadResult<()> {
     if options.since.is_some() {
         return Err(LoadError::NotSupported {
             what: "a differential export (since)".into(),
@@ -84,22 +103,27 @@ fn arguments(options: &ExportOptions) -> Vec<DatumWithOid<'static>> {
     ]
 }
 
-fn write_archive<W: Write + Seek>(
+pub(crate) fn write_archive<W: Write + Seek>(
     zip: &mut ArchiveWriter<W>,
     options: &ExportOptions,
 ) -> LoadResult<Vec<ExportedEntity>> {
-    drop_temp_table("sinp_exported")?;
     let restricted = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
         .map_err(spi_error)?
         .unwrap_or_else(|| "true".into());
-    Spi::run_with_args(
-        &crate::load::sql::render(
-            select::statement("exported synthese"),
-            &[("restricted", &restricted)],
-        ),
-        &arguments(options),
-    )
-    .map_err(spi_error)?;
+    // The ids of the rows that go out, entity by entity: the observations first, then what they
+    // name (sql/export.sql).
+    for entity in EXPORTED_ORDER {
+        let table = select::exported_table(entity_by_name(entity));
+        drop_temp_table(&table)?;
+        Spi::run_with_args(
+            &crate::load::sql::render(
+                select::statement(&format!("exported {entity}")),
+                &[("restricted", &restricted)],
+            ),
+            &arguments(options),
+        )
+        .map_err(spi_error)?;
+    }
 
     let export_date = Spi::get_one::<String>("SELECT to_char(now(), 'YYYY-MM-DD HH24:MI:SS')")
         .map_err(spi_error)?
@@ -147,7 +171,7 @@ fn write_archive<W: Write + Seek>(
                 table: entity.qualified_table(),
             })?;
         let query = select::rows_query(entity, &target_columns);
-        let written = write_rows(&mut *zip, entity.file, &header, &query, options)?;
+        let written = write_rows(&mut *zip, entity.file, &header, &query)?;
         counts.push(ExportedEntity {
             entity: entity.name,
             inserted: written,
@@ -155,24 +179,18 @@ fn write_archive<W: Write + Seek>(
             deleted: 0,
         });
     }
-    Spi::run("DROP TABLE sinp_exported").map_err(spi_error)?;
+    for entity in EXPORTED_ORDER {
+        drop_temp_table(&select::exported_table(entity_by_name(entity)))?;
+    }
     Ok(counts)
 }
 
 /// Writes the header and the rows of `query` (every column text) to `out`; the rows written.
-fn write_rows<W: Write>(
-    out: W,
-    file: &str,
-    header: &[&str],
-    query: &str,
-    options: &ExportOptions,
-) -> LoadResult<i64> {
+fn write_rows<W: Write>(out: W, file: &str, header: &[&str], query: &str) -> LoadResult<i64> {
     let mut tsv = TsvWriter::new(out, header).map_err(io_error(file))?;
     let columns = header.len();
     Spi::connect(|client| -> LoadResult<()> {
-        let mut cursor = client
-            .try_open_cursor(query, &arguments(options))
-            .map_err(spi_error)?;
+        let mut cursor = client.try_open_cursor(query, &[]).map_err(spi_error)?;
         loop {
             let batch = cursor.fetch(BATCH).map_err(spi_error)?;
             if batch.is_empty() {

@@ -104,8 +104,8 @@ pub fn field_expression(entity: &Entity, field: &Field) -> String {
 }
 
 /// The SELECT of an entity's records, every field of the format in file order (NULL where the
-/// target has no column for it: versions of GeoNature differ); its filter takes the parameters of
-/// sql/export.sql.
+/// target has no column for it: versions of GeoNature differ), of the rows in its TEMP table of
+/// exported ids.
 pub fn rows_query(entity: &Entity, target_columns: &HashSet<String>) -> String {
     let columns = entity
         .fields
@@ -121,10 +121,19 @@ pub fn rows_query(entity: &Entity, target_columns: &HashSet<String>) -> String {
         &[
             ("columns", &columns),
             ("table", &entity.qualified_table()),
-            ("filter", statement(&format!("filter {}", entity.name))),
+            ("exported", &exported_table(entity)),
             ("id", &ident(entity.id_column)),
         ],
     )
+}
+
+/// The TEMP table of the ids of an entity's rows that go out (sql/export.sql, "exported ...").
+pub fn exported_table(entity: &Entity) -> String {
+    if entity.name == "synthese" {
+        "sinp_exported".to_string()
+    } else {
+        format!("sinp_exported_{}", entity.name)
+    }
 }
 
 /// The header of an entity's file: the format's field names.

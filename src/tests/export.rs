@@ -288,6 +288,154 @@ mod tests {
         assert_eq!(out, unrestricted);
     }
 
+    #[pg_test]
+    fn an_export_of_one_dataset_carries_what_its_observations_name() {
+        setup_target();
+        let before = baseline();
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        load_bytes(&archive, "2020-08-26_sinp_paca_export.zip", "strict", false);
+        let dataset = text(
+            "SELECT unique_dataset_id::text FROM gn_meta.t_datasets ORDER BY id_dataset LIMIT 1",
+        )
+        .unwrap();
+        let observations = count(&format!(
+            "SELECT count(*) FROM gn_synthese.synthese AS s JOIN gn_meta.t_datasets AS d USING (id_dataset)
+              WHERE d.unique_dataset_id = '{dataset}'"
+        ));
+        assert!(observations > 0 && observations < 400, "{observations}");
+        let exported = Spi::get_one_with_args::<Vec<u8>>(
+            "SELECT sinp_import.export_archive_bytes(datasets => ARRAY[$1::uuid], include_restricted => true)",
+            &[dataset.as_str().into()],
+        )
+        .unwrap()
+        .unwrap();
+        let files = members(&exported);
+        let records = |file: &str| files[file].lines().count() as i64 - 1;
+        assert_eq!(records("synthese.csv"), observations);
+        assert_eq!(records("dataset.csv"), 1);
+        assert!(files["dataset.csv"].contains(&dataset));
+        assert!(records("acquisition_framework.csv") >= 1);
+        // Only the users its observations and metadata name.
+        let named_users = count(&format!(
+            "SELECT count(DISTINCT id_role) FROM (
+               SELECT s.id_digitiser AS id_role FROM gn_synthese.synthese AS s JOIN gn_meta.t_datasets AS d USING (id_dataset)
+                WHERE d.unique_dataset_id = '{dataset}' AND s.id_digitiser IS NOT NULL
+               UNION SELECT c.id_role FROM gn_synthese.cor_observer_synthese AS c JOIN gn_synthese.synthese AS s USING (id_synthese)
+                 JOIN gn_meta.t_datasets AS d USING (id_dataset) WHERE d.unique_dataset_id = '{dataset}'
+               UNION SELECT c.id_role FROM gn_meta.cor_dataset_actor AS c JOIN gn_meta.t_datasets AS d USING (id_dataset)
+                WHERE d.unique_dataset_id = '{dataset}' AND c.id_role IS NOT NULL
+               UNION SELECT c.id_role FROM gn_meta.cor_acquisition_framework_actor AS c
+                 JOIN gn_meta.t_datasets AS d USING (id_acquisition_framework)
+                WHERE d.unique_dataset_id = '{dataset}' AND c.id_role IS NOT NULL) AS named"
+        ));
+        assert_eq!(records("user.csv"), named_users);
+        // Every link resolves on a target that holds none of it.
+        empty_target(&before);
+        let reloaded = load_bytes(
+            &exported,
+            "2026-12-01_sinp_paca_dataset.zip",
+            "strict",
+            false,
+        );
+        assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.synthese"),
+            observations
+        );
+    }
+
+    #[pg_test]
+    fn an_export_to_a_server_file_is_journaled_and_loads_back() {
+        setup_target();
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        load_bytes(&archive, "2020-08-26_sinp_paca_export.zip", "strict", false);
+        let dir = std::env::temp_dir().join(format!("sinp-export-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("2026-12-01_sinp_paca_file.zip");
+        let _ = std::fs::remove_file(&path);
+        let path = path.to_str().unwrap().to_string();
+        let rows = Spi::connect(|client| {
+            client
+                .select(
+                    "SELECT export_id, entity, inserted, updated, deleted
+                       FROM sinp_import.export_archive($1, include_restricted => true)",
+                    None,
+                    &[path.as_str().into()],
+                )
+                .unwrap()
+                .map(|r| {
+                    (
+                        r.get::<i64>(1).unwrap().unwrap(),
+                        r.get::<String>(2).unwrap().unwrap(),
+                        r.get::<i64>(3).unwrap().unwrap(),
+                        r.get::<i64>(4).unwrap().unwrap() + r.get::<i64>(5).unwrap().unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
+        let entities: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(
+            entities,
+            [
+                "source",
+                "organism",
+                "user",
+                "acquisition_framework",
+                "dataset",
+                "synthese"
+            ]
+        );
+        assert_eq!(rows[5].2, 400);
+        assert!(rows.iter().all(|r| r.3 == 0 && r.0 == rows[0].0));
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(
+            text(&format!(
+                "SELECT size_bytes || ' ' || sha256 || ' ' || (entity_counts -> 'synthese' ->> 'inserted')
+                   FROM sinp_import.exports WHERE export_id = {}",
+                rows[0].0
+            )),
+            Some(format!(
+                "{} {} 400",
+                bytes.len(),
+                crate::archive::sha256_hex(bytes.as_slice()).unwrap().0
+            ))
+        );
+        assert_eq!(members(&bytes), members(&export(true)));
+        // Loaded again where it came from: the rows with a version unchanged, those without one
+        // (meta_update_date NULL) written again, with the same values.
+        let unversioned =
+            count("SELECT count(*) FROM gn_synthese.synthese WHERE meta_update_date IS NULL");
+        let tables = written_tables();
+        let reloaded = Spi::connect(|client| {
+            client
+                .select(
+                    "SELECT status, inserted + deleted, updated, unchanged FROM sinp_import.load_archive($1)",
+                    None,
+                    &[path.as_str().into()],
+                )
+                .unwrap()
+                .map(|r| {
+                    (
+                        r.get::<String>(1).unwrap().unwrap(),
+                        r.get::<i64>(2).unwrap().unwrap(),
+                        r.get::<i64>(3).unwrap().unwrap(),
+                        r.get::<i64>(4).unwrap().unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            reloaded.iter().all(|r| r.0 == "applied" && r.1 == 0),
+            "{reloaded:?}"
+        );
+        assert_eq!(
+            (reloaded[5].2, reloaded[5].3),
+            (unversioned, 400 - unversioned)
+        );
+        assert_eq!(written_tables(), tables, "nothing changed");
+    }
+
     #[pg_test(error = "a differential export (since) is not supported yet")]
     fn a_differential_export_is_refused_until_deletions_are_logged() {
         setup_target();

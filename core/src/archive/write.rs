@@ -6,6 +6,20 @@ use std::io::{self, Seek, Write};
 use zip::write::SimpleFileOptions;
 use zip::ZipWriter;
 
+/// Creates a new server file for writing: never an existing file (O_EXCL), never through a
+/// symbolic link as its last component (O_NOFOLLOW), never a terminal (O_NOCTTY). Where the file
+/// really is can then be asked of its descriptor (`real_path`).
+pub fn create_new_file(path: &std::path::Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .read(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .mode(0o640)
+        .open(path)
+}
+
 /// A ZIP archive written member after member, each deflated as it is written.
 pub struct ArchiveWriter<W: Write + Seek> {
     zip: ZipWriter<W>,
@@ -68,6 +82,25 @@ pub fn meta_archive_ini(values: &[(&str, &str)]) -> String {
 mod tests {
     use super::meta_archive_ini;
     use crate::archive::parse_meta;
+
+    #[test]
+    fn a_new_file_is_never_an_existing_one_nor_a_link() {
+        let dir = std::env::temp_dir().join(format!("sinp-create-new-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("a.zip");
+        let _ = std::fs::remove_file(&file);
+        assert!(super::create_new_file(&file).is_ok());
+        assert_eq!(
+            super::create_new_file(&file).unwrap_err().kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+        let link = dir.join("link.zip");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(dir.join("elsewhere.zip"), &link).unwrap();
+        assert!(super::create_new_file(&link).is_err());
+        assert!(!dir.join("elsewhere.zip").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn what_is_written_is_read_back() {
