@@ -6,7 +6,7 @@
 
 -- name: exported synthese
 -- The observations that go out, by id: of the sources and datasets asked for, restricted ones
--- only when asked ({restricted} is sinp_import.restricted_condition('t')).
+-- only when asked (the condition of sinp_import.restricted_condition('t')).
 CREATE TEMP TABLE sinp_exported ON COMMIT DROP AS
 SELECT t.id_synthese AS id
   FROM gn_synthese.synthese AS t
@@ -83,22 +83,32 @@ SELECT t.id_source AS id
 
 -- name: rows
 -- One entity's records: every field of the format, as text, in file order; the rows that go out
--- are in the TEMP table sinp_exported_<entity> (sinp_exported for the synthese).
+-- are in the TEMP table sinp_exported_<entity> (sinp_exported for the synthese). Codes and keys
+-- are joined, not looked up row by row.
 SELECT {columns}
   FROM {table} AS t
- WHERE t.{id} IN (SELECT e.id FROM {exported} AS e)
+  JOIN {exported} AS e ON e.id = t.{id}
+{joins}
  ORDER BY t.{id};
 
+-- name: nomenclature join
+LEFT JOIN ref_nomenclatures.t_nomenclatures AS {alias} ON {alias}.id_nomenclature = t.{column}
+
 -- name: nomenclature
-(SELECT n.cd_nomenclature FROM ref_nomenclatures.t_nomenclatures AS n WHERE n.id_nomenclature = t.{column})
+{alias}.cd_nomenclature::text
+
+-- name: link join
+LEFT JOIN {table} AS {alias} ON {alias}.{id} = t.{column}
 
 -- name: link
-(SELECT l.{key}::text FROM {table} AS l WHERE l.{id} = t.{column})
+{alias}.{key}::text
+
+-- name: area attachment join
+LEFT JOIN ref_geo.l_areas AS {alias} ON {alias}.id_area = t.{column}
+LEFT JOIN ref_geo.bib_areas_types AS {alias}_type ON {alias}_type.id_type = {alias}.id_type
 
 -- name: area attachment
-(SELECT y.type_code || '.' || a.area_code
-   FROM ref_geo.l_areas AS a JOIN ref_geo.bib_areas_types AS y ON y.id_type = a.id_type
-  WHERE a.id_area = t.{column})
+{alias}_type.type_code || '.' || {alias}.area_code
 
 -- name: geometry
 -- EWKT in the local SRID, every decimal PostGIS keeps (a coordinate reads back as stored).
@@ -156,6 +166,15 @@ public.ST_AsEWKT(t.the_geom_local, 15)
    JOIN utilisateurs.t_roles AS r ON r.id_role = c.id_role
    JOIN ref_nomenclatures.t_nomenclatures AS n ON n.id_nomenclature = c.id_nomenclature_actor_role
   WHERE c.id_dataset = t.id_dataset)
+
+-- name: additional fields
+-- meta_additional_data.csv: what the additional_data keys mean, as the providers described them
+-- (sinp_import.additional_fields); a key several providers described, as described last.
+SELECT f.resource, f.name, f.description, f.keyword, f.field_type, f.unity
+  FROM (SELECT DISTINCT ON (a.resource, a.name) a.*
+          FROM sinp_import.additional_fields AS a
+         ORDER BY a.resource, a.name, a.updated_at DESC, a.provider) AS f
+ ORDER BY f.resource, f.name
 
 -- name: taxref version
 -- meta_archive.ini's taxref_version: the version the observations that go out were loaded with.

@@ -384,4 +384,9 @@ extension_sql_file!(
     name = "restricted",
     requires = ["journal"]
 );
+extension_sql_file!(
+    "../sql/changes.sql",
+    name = "changes",
+    requires = ["journal"]
+);
 extension_sql_file!("../sql/comments.sql", name = "comments", finalize);

@@ -7,7 +7,7 @@ pub mod select;
 
 use std::io::{Cursor, Seek, Write};
 
-use crate::archive::write::{meta_archive_ini, ArchiveWriter};
+use crate::archive::write::{meta_archive_ini, ArchiveFormat, ArchiveWriter};
 use crate::error::{LoadError, LoadResult};
 use crate::load::{drop_temp_table, spi_error};
 use crate::spec::ENTITIES;
@@ -32,6 +32,9 @@ fn entity_by_name(name: &str) -> &'static crate::spec::Entity {
         .find(|e| e.name == name)
         .expect("the field tables describe every exported entity")
 }
+
+/// The description of the additional fields (FORMAT.md §6).
+const ADDITIONAL_FIELDS_FILE: &str = "meta_additional_data.csv";
 
 /// Rows fetched from a cursor at a time.
 const BATCH: i64 = 10_000;
@@ -68,25 +71,26 @@ pub(crate) fn check_options(options: &ExportOptions) -> LoadResult<()> {
             hint: "Export fully (since => NULL): the receiver's load applies every row as new or as an update.".into(),
         });
     }
-    match options.format.as_str() {
-        "zip" => Ok(()),
-        "tar.bz2" => Err(LoadError::NotSupported {
-            what: "a .tar.bz2 export".into(),
-            detail: "This version writes ZIP archives only.".into(),
-            hint: "Use format => 'zip'.".into(),
-        }),
-        other => Err(LoadError::InvalidArgument {
+    match ArchiveFormat::parse(&options.format) {
+        Some(_) => Ok(()),
+        None => Err(LoadError::InvalidArgument {
             argument: "format",
-            value: other.to_string(),
+            value: options.format.clone(),
             expected: "'zip' or 'tar.bz2'",
         }),
     }
 }
 
-/// The export as the bytes of a ZIP archive, and its row counts per file.
+impl ExportOptions {
+    pub(crate) fn archive_format(&self) -> ArchiveFormat {
+        ArchiveFormat::parse(&self.format).unwrap_or(ArchiveFormat::Zip)
+    }
+}
+
+/// The export as the bytes of an archive, and its row counts per file.
 pub fn export_bytes(options: &ExportOptions) -> LoadResult<(Vec<u8>, Vec<ExportedEntity>)> {
     check_options(options)?;
-    let mut zip = ArchiveWriter::new(Cursor::new(Vec::new()));
+    let mut zip = ArchiveWriter::with_format(Cursor::new(Vec::new()), options.archive_format());
     let counts = write_archive(&mut zip, options)?;
     let bytes = zip
         .finish()
@@ -107,6 +111,12 @@ pub(crate) fn write_archive<W: Write + Seek>(
     zip: &mut ArchiveWriter<W>,
     options: &ExportOptions,
 ) -> LoadResult<Vec<ExportedEntity>> {
+    // The export's statements are costed high (60 text columns a row) and would be compiled by
+    // JIT first, for seconds; they run without it, as COPY would.
+    let caller_jit = Spi::get_one::<String>("SELECT current_setting('jit')")
+        .map_err(spi_error)?
+        .unwrap_or_else(|| "on".into());
+    Spi::run("SELECT set_config('jit', 'off', true)").map_err(spi_error)?;
     let restricted = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
         .map_err(spi_error)?
         .unwrap_or_else(|| "true".into());
@@ -179,9 +189,28 @@ pub(crate) fn write_archive<W: Write + Seek>(
             deleted: 0,
         });
     }
+    // What the additional fields mean, when the providers said it (FORMAT.md §6).
+    let described = Spi::get_one::<i64>("SELECT count(*) FROM sinp_import.additional_fields")
+        .map_err(spi_error)?
+        .unwrap_or(0);
+    if described > 0 {
+        zip.start_member(ADDITIONAL_FIELDS_FILE)
+            .map_err(io_error("the export's ZIP"))?;
+        write_rows(
+            &mut *zip,
+            ADDITIONAL_FIELDS_FILE,
+            &["resource", "name", "desc", "keyword", "type", "unity"],
+            select::statement("additional fields"),
+        )?;
+    }
     for entity in EXPORTED_ORDER {
         drop_temp_table(&select::exported_table(entity_by_name(entity)))?;
     }
+    Spi::run_with_args(
+        "SELECT set_config('jit', $1, true)",
+        &[caller_jit.as_str().into()],
+    )
+    .map_err(spi_error)?;
     Ok(counts)
 }
 

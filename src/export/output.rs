@@ -85,6 +85,16 @@ pub fn export_to_path(
             "sinp_import: {archive_name} does not follow the naming convention YYYY-MM-DD_sinp_<region>_<provider>.zip: its receivers' journal will not know its date, region or provider"
         );
     }
+    let extension = match options.archive_format() {
+        crate::archive::write::ArchiveFormat::Zip => ".zip",
+        crate::archive::write::ArchiveFormat::TarBz2 => ".tar.bz2",
+    };
+    if !archive_name.ends_with(extension) {
+        pgrx::warning!(
+            "sinp_import: {archive_name} is written as a {} archive: its name does not say so",
+            &extension[1..]
+        );
+    }
     let export_id = Spi::get_one_with_args::<i64>(
         "INSERT INTO sinp_import.exports (path, archive_name, since, sources, datasets, include_restricted, format)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING export_id",
@@ -164,7 +174,10 @@ fn write_file(
             return Err(write_denied(path));
         }
     }
-    let mut zip = ArchiveWriter::new(BufWriter::new(file.try_clone().map_err(io(path))?));
+    let mut zip = ArchiveWriter::with_format(
+        BufWriter::new(file.try_clone().map_err(io(path))?),
+        options.archive_format(),
+    );
     let counts = write_archive(&mut zip, options)?;
     let out = zip.finish().map_err(io(path))?;
     let mut file = out.into_inner().map_err(|e| LoadError::Io {

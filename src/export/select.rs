@@ -56,22 +56,34 @@ fn column_text(column: &str, ty: FieldType) -> String {
     }
 }
 
-/// The text expression of one field of an entity's rows (alias `t`).
-pub fn field_expression(entity: &Entity, field: &Field) -> String {
+/// The text expression of one field of an entity's rows (alias `t`), and the join it reads, if
+/// any (aliased `alias`).
+pub fn field_expression(entity: &Entity, field: &Field, alias: &str) -> (String, Option<String>) {
+    let joined = |expression: &str, join: &str, vars: &[(&str, &str)]| {
+        let mut all = vec![("alias", alias)];
+        all.extend_from_slice(vars);
+        (
+            render(statement(expression), &all),
+            Some(render(statement(join), &all)),
+        )
+    };
     match field.role {
         Role::Column(c)
         | Role::Key(c)
         | Role::Observers(c)
         | Role::AdditionalData(c)
         | Role::CreateDate(c)
-        | Role::UpdateDate(c) => column_text(c, field.ty),
-        Role::Nomenclature { column, .. } => {
-            render(statement("nomenclature"), &[("column", &ident(column))])
-        }
+        | Role::UpdateDate(c) => (column_text(c, field.ty), None),
+        Role::Nomenclature { column, .. } => joined(
+            "nomenclature",
+            "nomenclature join",
+            &[("column", &ident(column))],
+        ),
         Role::Link { column, kind } => {
             let linked = linked_entity(kind);
-            render(
-                statement("link"),
+            joined(
+                "link",
+                "link join",
                 &[
                     ("key", &ident(linked.key_column())),
                     ("table", &linked.qualified_table()),
@@ -80,8 +92,9 @@ pub fn field_expression(entity: &Entity, field: &Field) -> String {
                 ],
             )
         }
-        Role::ParentLink(column) => render(
-            statement("link"),
+        Role::ParentLink(column) => joined(
+            "link",
+            "link join",
             &[
                 ("key", &ident(entity.key_column())),
                 ("table", &entity.qualified_table()),
@@ -89,17 +102,20 @@ pub fn field_expression(entity: &Entity, field: &Field) -> String {
                 ("column", &ident(column)),
             ],
         ),
-        Role::AreaAttachment(column) => {
-            render(statement("area attachment"), &[("column", &ident(column))])
-        }
-        Role::Geometry => statement("geometry").to_string(),
-        Role::LinkRows(_) => {
-            statement(&format!("link rows {} {}", entity.name, field.name)).to_string()
-        }
+        Role::AreaAttachment(column) => joined(
+            "area attachment",
+            "area attachment join",
+            &[("column", &ident(column))],
+        ),
+        Role::Geometry => (statement("geometry").to_string(), None),
+        Role::LinkRows(_) => (
+            statement(&format!("link rows {} {}", entity.name, field.name)).to_string(),
+            None,
+        ),
         // Kept in additional_data by the loader, which goes out whole.
-        Role::Extra => "NULL::text".to_string(),
+        Role::Extra => ("NULL::text".to_string(), None),
         // A full export: every row is new to its receiver.
-        Role::Action(_) => "'I'".to_string(),
+        Role::Action(_) => ("'I'".to_string(), None),
     }
 }
 
@@ -107,22 +123,26 @@ pub fn field_expression(entity: &Entity, field: &Field) -> String {
 /// target has no column for it: versions of GeoNature differ), of the rows in its TEMP table of
 /// exported ids.
 pub fn rows_query(entity: &Entity, target_columns: &HashSet<String>) -> String {
-    let columns = entity
-        .fields
-        .iter()
-        .map(|f| match f.target_column() {
-            Some(c) if !target_columns.contains(c) => "NULL::text".to_string(),
-            _ => field_expression(entity, f),
-        })
-        .collect::<Vec<_>>()
-        .join(",\n       ");
+    let mut columns = Vec::new();
+    let mut joins = Vec::new();
+    for (i, f) in entity.fields.iter().enumerate() {
+        match f.target_column() {
+            Some(c) if !target_columns.contains(c) => columns.push("NULL::text".to_string()),
+            _ => {
+                let (expression, join) = field_expression(entity, f, &format!("j{i}"));
+                columns.push(expression);
+                joins.extend(join);
+            }
+        }
+    }
     render(
         statement("rows"),
         &[
-            ("columns", &columns),
+            ("columns", &columns.join(",\n       ")),
             ("table", &entity.qualified_table()),
             ("exported", &exported_table(entity)),
             ("id", &ident(entity.id_column)),
+            ("joins", &joins.join("\n")),
         ],
     )
 }
@@ -158,18 +178,26 @@ mod tests {
 
     #[test]
     fn fields_become_what_the_loader_reads() {
-        let field = |e: &'static Entity, name| field_expression(e, e.field(name).unwrap());
+        let field = |e: &'static Entity, name| {
+            let (expression, join) = field_expression(e, e.field(name).unwrap(), "j");
+            format!("{expression} | {}", join.unwrap_or_default())
+        };
         assert_eq!(
             field(&SYNTHESE, "date_min"),
-            "to_char(t.date_min, 'YYYY-MM-DD HH24:MI:SS.US')"
+            "to_char(t.date_min, 'YYYY-MM-DD HH24:MI:SS.US') | "
         );
-        assert!(field(&SYNTHESE, "code_dataset").contains("l.unique_dataset_id::text"));
-        assert!(field(&SYNTHESE, "code_source").contains("l.name_source::text"));
-        assert!(field(&SYNTHESE, "code_nomenclature_sex").contains("t.id_nomenclature_sex"));
+        assert_eq!(
+            field(&SYNTHESE, "code_dataset"),
+            "j.unique_dataset_id::text | LEFT JOIN gn_meta.t_datasets AS j ON j.id_dataset = t.id_dataset"
+        );
+        assert!(field(&SYNTHESE, "code_source").starts_with("j.name_source::text | "));
+        assert!(field(&SYNTHESE, "code_nomenclature_sex")
+            .ends_with("ON j.id_nomenclature = t.id_nomenclature_sex"));
         assert!(field(&USER, "enable").starts_with("CASE WHEN t.active THEN 'true'"));
-        assert!(field(&ACQUISITION_FRAMEWORK, "parent_code")
-            .contains("FROM gn_meta.t_acquisition_frameworks AS l"));
-        assert_eq!(field(&SYNTHESE, "meta_last_action"), "'I'");
+        assert!(field(&ACQUISITION_FRAMEWORK, "parent_code").ends_with(
+            "LEFT JOIN gn_meta.t_acquisition_frameworks AS j ON j.id_acquisition_framework = t.acquisition_framework_parent_id"
+        ));
+        assert_eq!(field(&SYNTHESE, "meta_last_action"), "'I' | ");
         assert_eq!(ident("Odd \"name\""), "\"Odd \"\"name\"\"\"");
     }
 }

@@ -236,6 +236,7 @@ mod tests {
             [
                 "acquisition_framework.csv",
                 "dataset.csv",
+                "meta_additional_data.csv",
                 "meta_archive.ini",
                 "organism.csv",
                 "source.csv",
@@ -244,6 +245,13 @@ mod tests {
             ]
         );
         assert!(exported["meta_archive.ini"].starts_with("format_version = 1.0\n"));
+        // The archive's description of its additional fields goes out with them.
+        assert_eq!(
+            exported["meta_additional_data.csv"].lines().count() as i64 - 1,
+            count("SELECT count(DISTINCT (resource, name)) FROM sinp_import.additional_fields")
+        );
+        assert!(exported["meta_additional_data.csv"]
+            .starts_with("resource\tname\tdesc\tkeyword\ttype\tunity\n"));
         // Not vacuous: the archive's rows, links and area links were all there.
         assert_eq!(count("SELECT count(*) FROM gn_synthese.synthese"), 400);
         assert!(count("SELECT count(*) FROM gn_synthese.cor_area_synthese") > 400);
@@ -434,6 +442,31 @@ mod tests {
             (unversioned, 400 - unversioned)
         );
         assert_eq!(written_tables(), tables, "nothing changed");
+    }
+
+    #[pg_test]
+    fn a_tar_bz2_export_loads_back_as_the_zip_does() {
+        setup_target();
+        let before = baseline();
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        load_bytes(&archive, "2020-08-26_sinp_paca_export.zip", "strict", false);
+        let original = written_tables();
+        let tar = Spi::get_one::<Vec<u8>>(
+            "SELECT sinp_import.export_archive_bytes(include_restricted => true, format => 'tar.bz2')",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(tar.starts_with(b"BZh"), "a bzip2 stream");
+        empty_target(&before);
+        let reloaded = load_bytes(&tar, "2026-12-01_sinp_paca_export.tar.bz2", "strict", false);
+        assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+        assert_eq!(written_tables(), original);
+    }
+
+    #[pg_test(error = "invalid format: \"rar\"")]
+    fn an_unknown_format_is_refused() {
+        setup_target();
+        Spi::run("SELECT sinp_import.export_archive_bytes(format => 'rar')").unwrap();
     }
 
     #[pg_test(error = "a differential export (since) is not supported yet")]

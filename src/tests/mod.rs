@@ -9,6 +9,7 @@ use sinp_bench::SynthOptions;
 use crate::tsv::TsvReader;
 use crate::validate::{parse_datetime, parse_text_array, parse_text_array2, synthese_uuid};
 
+mod changes;
 mod corpus;
 mod differential;
 mod export;

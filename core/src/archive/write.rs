@@ -20,9 +20,51 @@ pub fn create_new_file(path: &std::path::Path) -> io::Result<std::fs::File> {
         .open(path)
 }
 
-/// A ZIP archive written member after member, each deflated as it is written.
+/// The containers an export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    Zip,
+    TarBz2,
+}
+
+impl ArchiveFormat {
+    /// `'zip'` or `'tar.bz2'`, as the SQL functions take it.
+    pub fn parse(name: &str) -> Option<ArchiveFormat> {
+        match name {
+            "zip" => Some(ArchiveFormat::Zip),
+            "tar.bz2" => Some(ArchiveFormat::TarBz2),
+            _ => None,
+        }
+    }
+}
+
+/// A member of a tar being written: a tar header holds the member's size, so the member is
+/// written to a temporary file first, then appended (memory holds neither).
+struct PendingMember {
+    name: String,
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl Drop for PendingMember {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+enum Container<W: Write + Seek> {
+    Zip(Box<ZipWriter<W>>),
+    TarBz2 {
+        tar: tar::Builder<bzip2::write::BzEncoder<W>>,
+        member: Option<PendingMember>,
+        members: u32,
+    },
+}
+
+/// An archive written member after member: a ZIP, each member deflated as it is written, or a
+/// `.tar.bz2`, each member through a temporary file.
 pub struct ArchiveWriter<W: Write + Seek> {
-    zip: ZipWriter<W>,
+    container: Container<W>,
 }
 
 fn zip_error(e: zip::result::ZipError) -> io::Error {
@@ -31,32 +73,119 @@ fn zip_error(e: zip::result::ZipError) -> io::Error {
 
 impl<W: Write + Seek> ArchiveWriter<W> {
     pub fn new(out: W) -> ArchiveWriter<W> {
-        ArchiveWriter {
-            zip: ZipWriter::new(out),
-        }
+        ArchiveWriter::with_format(out, ArchiveFormat::Zip)
+    }
+
+    pub fn with_format(out: W, format: ArchiveFormat) -> ArchiveWriter<W> {
+        let container = match format {
+            ArchiveFormat::Zip => Container::Zip(Box::new(ZipWriter::new(out))),
+            ArchiveFormat::TarBz2 => Container::TarBz2 {
+                tar: tar::Builder::new(bzip2::write::BzEncoder::new(
+                    out,
+                    bzip2::Compression::default(),
+                )),
+                member: None,
+                members: 0,
+            },
+        };
+        ArchiveWriter { container }
     }
 
     /// Ends the member being written, if any, and starts the next.
     pub fn start_member(&mut self, name: &str) -> io::Result<()> {
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .large_file(true);
-        self.zip.start_file(name, options).map_err(zip_error)
+        match &mut self.container {
+            Container::Zip(zip) => {
+                // Level 1, the fastest deflate: an export should cost about a COPY TO. Measured on
+                // 100 000 observations: 4.8 s and 34.0 MB, against 5.6 s and 21.4 MB at the
+                // default level 6 (75.3 MB uncompressed; docs/benchmarks.md).
+                let options = SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated)
+                    .compression_level(Some(1))
+                    .large_file(true);
+                zip.start_file(name, options).map_err(zip_error)
+            }
+            Container::TarBz2 {
+                tar,
+                member,
+                members,
+            } => {
+                if let Some(done) = member.take() {
+                    append(tar, done)?;
+                }
+                *members += 1;
+                let path = std::env::temp_dir().join(format!(
+                    "sinp-export-{}-{}-{members}.member",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0)
+                ));
+                let file = create_new_file(&path)?;
+                *member = Some(PendingMember {
+                    name: name.to_string(),
+                    path,
+                    file,
+                });
+                Ok(())
+            }
+        }
     }
 
-    /// Writes the central directory; the output.
+    /// Writes the archive's end (the ZIP's central directory; the tar's last member and end);
+    /// the output.
     pub fn finish(self) -> io::Result<W> {
-        self.zip.finish().map_err(zip_error)
+        match self.container {
+            Container::Zip(zip) => (*zip).finish().map_err(zip_error),
+            Container::TarBz2 {
+                mut tar, member, ..
+            } => {
+                if let Some(done) = member {
+                    append(&mut tar, done)?;
+                }
+                tar.into_inner()?.finish()
+            }
+        }
     }
+}
+
+fn append<W: Write>(tar: &mut tar::Builder<W>, mut member: PendingMember) -> io::Result<()> {
+    use std::io::SeekFrom;
+    member.file.flush()?;
+    let size = member.file.seek(SeekFrom::End(0))?;
+    member.file.seek(SeekFrom::Start(0))?;
+    let mut header = tar::Header::new_gnu();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_mtime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    );
+    header.set_entry_type(tar::EntryType::Regular);
+    tar.append_data(&mut header, &member.name, &mut member.file)
 }
 
 impl<W: Write + Seek> Write for ArchiveWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.zip.write(buf)
+        match &mut self.container {
+            Container::Zip(zip) => zip.write(buf),
+            Container::TarBz2 { member, .. } => match member {
+                Some(m) => m.file.write(buf),
+                None => Err(io::Error::other("no member started")),
+            },
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.zip.flush()
+        match &mut self.container {
+            Container::Zip(zip) => zip.flush(),
+            Container::TarBz2 { member, .. } => match member {
+                Some(m) => m.file.flush(),
+                None => Ok(()),
+            },
+        }
     }
 }
 
@@ -80,7 +209,36 @@ pub fn meta_archive_ini(values: &[(&str, &str)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::meta_archive_ini;
+    use super::{meta_archive_ini, ArchiveFormat, ArchiveWriter};
+    use std::io::Write;
+
+    #[test]
+    fn both_containers_are_read_back_by_the_reader() {
+        for format in [ArchiveFormat::Zip, ArchiveFormat::TarBz2] {
+            let mut archive = ArchiveWriter::with_format(std::io::Cursor::new(Vec::new()), format);
+            archive.start_member("meta_archive.ini").unwrap();
+            archive
+                .write_all(b"format_version = 1.0\nexport_date = 2026-12-01\n")
+                .unwrap();
+            archive.start_member("source.csv").unwrap();
+            archive
+                .write_all(b"name\tmeta_last_action\nsrc\tI\n")
+                .unwrap();
+            let bytes = archive.finish().unwrap().into_inner();
+            let mut read = crate::archive::Archive::open(
+                "2026-12-01_sinp_paca_test.zip",
+                Box::new(std::io::Cursor::new(bytes)),
+                crate::archive::Limits::default(),
+            )
+            .unwrap();
+            assert_eq!(
+                read.read_member_text("source.csv").unwrap().as_deref(),
+                Some("name\tmeta_last_action\nsrc\tI\n"),
+                "{format:?}"
+            );
+            assert!(read.has("meta_archive.ini"));
+        }
+    }
     use crate::archive::parse_meta;
 
     #[test]
