@@ -96,24 +96,23 @@ mod tests {
         );
         let dataset = text("SELECT unique_dataset_id::text FROM gn_meta.t_datasets ORDER BY id_dataset DESC LIMIT 1")
             .unwrap();
-        let of_dataset = count(&format!(
-            "SELECT count(*) FROM gn_synthese.synthese AS s JOIN gn_meta.t_datasets AS d USING (id_dataset)
-              WHERE d.unique_dataset_id = '{dataset}'"
-        ));
-        assert!(of_dataset > 0);
-        let logged_in_dataset = format!(
-            "SELECT count(*) FROM sinp_import.deleted_rows WHERE entity = 'synthese' AND dataset = '{dataset}'"
-        );
-        let before = count(&logged_in_dataset);
-        Spi::run(&format!(
-            "DELETE FROM gn_commons.t_validations;
-             DELETE FROM gn_synthese.synthese WHERE id_dataset = (SELECT id_dataset FROM gn_meta.t_datasets WHERE unique_dataset_id = '{dataset}');
-             DELETE FROM gn_meta.cor_dataset_actor WHERE id_dataset = (SELECT id_dataset FROM gn_meta.t_datasets WHERE unique_dataset_id = '{dataset}');
-             DELETE FROM gn_meta.cor_dataset_territory WHERE id_dataset = (SELECT id_dataset FROM gn_meta.t_datasets WHERE unique_dataset_id = '{dataset}');
-             DELETE FROM gn_meta.t_datasets WHERE unique_dataset_id = '{dataset}';"
-        ))
+        Spi::run_with_args(
+            "SELECT set_config('sinp_test.dataset', $1, true)",
+            &[dataset.as_str().into()],
+        )
         .unwrap();
-        assert_eq!(count(&logged_in_dataset), before + of_dataset);
+        let of_dataset = count("SELECT count(*) FROM gn_synthese.synthese AS s JOIN gn_meta.t_datasets AS d USING (id_dataset)
+              WHERE d.unique_dataset_id = current_setting('sinp_test.dataset')::uuid");
+        assert!(of_dataset > 0);
+        let logged_in_dataset = "SELECT count(*) FROM sinp_import.deleted_rows WHERE entity = 'synthese' AND dataset = current_setting('sinp_test.dataset')::uuid";
+        let before = count(logged_in_dataset);
+        Spi::run("DELETE FROM gn_commons.t_validations;
+             DELETE FROM gn_synthese.synthese WHERE id_dataset = (SELECT id_dataset FROM gn_meta.t_datasets WHERE unique_dataset_id = current_setting('sinp_test.dataset')::uuid);
+             DELETE FROM gn_meta.cor_dataset_actor WHERE id_dataset = (SELECT id_dataset FROM gn_meta.t_datasets WHERE unique_dataset_id = current_setting('sinp_test.dataset')::uuid);
+             DELETE FROM gn_meta.cor_dataset_territory WHERE id_dataset = (SELECT id_dataset FROM gn_meta.t_datasets WHERE unique_dataset_id = current_setting('sinp_test.dataset')::uuid);
+             DELETE FROM gn_meta.t_datasets WHERE unique_dataset_id = current_setting('sinp_test.dataset')::uuid;")
+        .unwrap();
+        assert_eq!(count(logged_in_dataset), before + of_dataset);
         assert_eq!(
             text("SELECT key FROM sinp_import.deleted_rows WHERE entity = 'dataset'"),
             Some(dataset)

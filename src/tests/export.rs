@@ -306,10 +306,13 @@ mod tests {
             "SELECT unique_dataset_id::text FROM gn_meta.t_datasets ORDER BY id_dataset LIMIT 1",
         )
         .unwrap();
-        let observations = count(&format!(
-            "SELECT count(*) FROM gn_synthese.synthese AS s JOIN gn_meta.t_datasets AS d USING (id_dataset)
-              WHERE d.unique_dataset_id = '{dataset}'"
-        ));
+        Spi::run_with_args(
+            "SELECT set_config('sinp_test.dataset', $1, true)",
+            &[dataset.as_str().into()],
+        )
+        .unwrap();
+        let observations = count("SELECT count(*) FROM gn_synthese.synthese AS s JOIN gn_meta.t_datasets AS d USING (id_dataset)
+              WHERE d.unique_dataset_id = current_setting('sinp_test.dataset')::uuid");
         assert!(observations > 0 && observations < 400, "{observations}");
         let exported = Spi::get_one_with_args::<Vec<u8>>(
             "SELECT sinp_import.export_archive_bytes(datasets => ARRAY[$1::uuid], include_restricted => true)",
@@ -324,18 +327,16 @@ mod tests {
         assert!(files["dataset.csv"].contains(&dataset));
         assert!(records("acquisition_framework.csv") >= 1);
         // Only the users its observations and metadata name.
-        let named_users = count(&format!(
-            "SELECT count(DISTINCT id_role) FROM (
+        let named_users = count("SELECT count(DISTINCT id_role) FROM (
                SELECT s.id_digitiser AS id_role FROM gn_synthese.synthese AS s JOIN gn_meta.t_datasets AS d USING (id_dataset)
-                WHERE d.unique_dataset_id = '{dataset}' AND s.id_digitiser IS NOT NULL
+                WHERE d.unique_dataset_id = current_setting('sinp_test.dataset')::uuid AND s.id_digitiser IS NOT NULL
                UNION SELECT c.id_role FROM gn_synthese.cor_observer_synthese AS c JOIN gn_synthese.synthese AS s USING (id_synthese)
-                 JOIN gn_meta.t_datasets AS d USING (id_dataset) WHERE d.unique_dataset_id = '{dataset}'
+                 JOIN gn_meta.t_datasets AS d USING (id_dataset) WHERE d.unique_dataset_id = current_setting('sinp_test.dataset')::uuid
                UNION SELECT c.id_role FROM gn_meta.cor_dataset_actor AS c JOIN gn_meta.t_datasets AS d USING (id_dataset)
-                WHERE d.unique_dataset_id = '{dataset}' AND c.id_role IS NOT NULL
+                WHERE d.unique_dataset_id = current_setting('sinp_test.dataset')::uuid AND c.id_role IS NOT NULL
                UNION SELECT c.id_role FROM gn_meta.cor_acquisition_framework_actor AS c
                  JOIN gn_meta.t_datasets AS d USING (id_acquisition_framework)
-                WHERE d.unique_dataset_id = '{dataset}' AND c.id_role IS NOT NULL) AS named"
-        ));
+                WHERE d.unique_dataset_id = current_setting('sinp_test.dataset')::uuid AND c.id_role IS NOT NULL) AS named");
         assert_eq!(records("user.csv"), named_users);
         // Every link resolves on a target that holds none of it.
         empty_target(&before);
