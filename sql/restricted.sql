@@ -18,6 +18,19 @@ COMMENT ON TABLE sinp_import.protected_tables IS 'The tables protect_restricted(
 COMMENT ON COLUMN sinp_import.protected_tables.table_name IS 'The table, schema-qualified.';
 COMMENT ON COLUMN sinp_import.protected_tables.rls_was_enabled IS 'Row-level security was on before: only the restrictive policy was added, and it stays on after unprotect_restricted().';
 
+-- A table's oid found through the catalog (NULL if there is none): to_regclass() raises for a
+-- role without USAGE on the schema, and protect_restricted() answers such a role with its own
+-- 42501 and HINT.
+CREATE FUNCTION sinp_import.table_oid(qualified_name text) RETURNS oid
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT c.oid FROM pg_catalog.pg_class AS c
+          JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+         WHERE n.nspname OPERATOR(pg_catalog.=) pg_catalog.split_part(qualified_name, '.', 1)
+           AND c.relname OPERATOR(pg_catalog.=) pg_catalog.split_part(qualified_name, '.', 2));
+COMMENT ON FUNCTION sinp_import.table_oid(text) IS
+  'The oid of a schema-qualified table, read from the catalog (NULL if absent), for roles that may not look into its schema.';
+
 -- The id of a nomenclature in this database, for the definition below: called once per query
 -- (as an InitPlan), with the extension owner's rights, so that a public role needs no privilege
 -- on ref_nomenclatures. NULL when the database has no such code (then every non-NULL value is
@@ -180,12 +193,13 @@ BEGIN
     -- Policies are the tables' owner's to make: said here with what to do.
     -- The tables and, for a partitioned one, its partitions (a role granted a partition reads it
     -- without the parent's policies).
-    SELECT pg_catalog.string_agg(tree.relid::text, ', ') INTO not_owned
-      FROM (VALUES ('gn_synthese.synthese'), ('gn_synthese.cor_area_synthese'),
-                   ('gn_synthese.cor_observer_synthese'), ('sinp_import.import_errors')) AS v(name)
-     CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(v.name) AS relid, 0 AS level
+    SELECT pg_catalog.string_agg(CASE WHEN tree.level OPERATOR(pg_catalog.=) 0 THEN v.name ELSE tree.relid::text END, ', '
+                                  ORDER BY v.n, tree.level, tree.relid::text) INTO not_owned
+      FROM (VALUES ('gn_synthese.synthese', 1), ('gn_synthese.cor_area_synthese', 2),
+                   ('gn_synthese.cor_observer_synthese', 3), ('sinp_import.import_errors', 4)) AS v(name, n)
+     CROSS JOIN LATERAL (SELECT sinp_import.table_oid(v.name)::pg_catalog.regclass AS relid, 0 AS level
                          UNION ALL
-                         SELECT p.relid, p.level FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(v.name)) AS p
+                         SELECT p.relid, p.level FROM pg_catalog.pg_partition_tree(sinp_import.table_oid(v.name)::pg_catalog.regclass) AS p
                           WHERE p.level OPERATOR(pg_catalog.>) 0) AS tree
       JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) tree.relid
      WHERE NOT pg_catalog.pg_has_role(CURRENT_USER, c.relowner, 'USAGE');
@@ -220,9 +234,9 @@ BEGIN
                        -- restricted observations (the loader marks them).
                        ('sinp_import.import_errors', 4, 'restricted IS FALSE'))
                AS v(name, n, visible)
-         CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(v.name) AS relid, 0 AS level
+         CROSS JOIN LATERAL (SELECT sinp_import.table_oid(v.name)::pg_catalog.regclass AS relid, 0 AS level
                          UNION ALL
-                         SELECT p.relid, p.level FROM pg_catalog.pg_partition_tree(pg_catalog.to_regclass(v.name)) AS p
+                         SELECT p.relid, p.level FROM pg_catalog.pg_partition_tree(sinp_import.table_oid(v.name)::pg_catalog.regclass) AS p
                           WHERE p.level OPERATOR(pg_catalog.>) 0) AS tree
           JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) tree.relid
           JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace

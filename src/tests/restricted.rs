@@ -323,6 +323,23 @@ mod tests {
         Spi::run("RESET ROLE").unwrap();
     }
 
+    /// A role that owns nothing, not even allowed to look into the schemas, gets the function's
+    /// own answer, naming what it would need to own, not PostgreSQL's "permission denied for
+    /// schema".
+    #[pg_test(
+        error = "permission denied: sinp_test_stranger does not own gn_synthese.synthese, gn_synthese.cor_area_synthese, gn_synthese.cor_observer_synthese, sinp_import.import_errors"
+    )]
+    fn a_role_that_owns_nothing_is_told_what_to_own() {
+        setup_target();
+        Spi::run(
+            "CREATE ROLE sinp_test_stranger; GRANT USAGE ON SCHEMA sinp_import TO sinp_test_stranger;
+             SET LOCAL ROLE sinp_test_stranger;",
+        )
+        .unwrap();
+        Spi::run("SELECT sinp_import.protect_restricted(ARRAY['sinp_test_stranger']::regrole[])")
+            .unwrap();
+    }
+
     #[pg_test(error = "sinp_import.protect_restricted(): no role given")]
     fn protecting_no_role_is_an_error() {
         setup_target();
