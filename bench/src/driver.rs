@@ -76,6 +76,20 @@ impl NoticeLog {
 }
 
 impl Server {
+    /// The local server over its Unix socket, as the OS user running the driver, with the
+    /// options of PGOPTIONS: what every driver starts from before its flags.
+    pub fn from_env(application: &'static str) -> Server {
+        Server {
+            host: "/var/run/postgresql".to_string(),
+            port: 5432,
+            user: std::env::var("USER").unwrap_or_else(|_| "postgres".to_string()),
+            options: std::env::var("PGOPTIONS")
+                .ok()
+                .filter(|o| !o.trim().is_empty()),
+            application,
+        }
+    }
+
     pub fn config(&self, db: &str) -> Config {
         let mut config = Config::new();
         config

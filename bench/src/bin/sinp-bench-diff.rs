@@ -95,15 +95,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
         diff: DiffOptions::default(),
         keep: false,
         template: None,
-        server: Server {
-            host: "/var/run/postgresql".to_string(),
-            port: 5432,
-            user: std::env::var("USER").unwrap_or_else(|_| "postgres".to_string()),
-            options: std::env::var("PGOPTIONS")
-                .ok()
-                .filter(|o| !o.trim().is_empty()),
-            application: "sinp-bench-diff",
-        },
+        server: Server::from_env("sinp-bench-diff"),
     };
     if !args.len().is_multiple_of(2) {
         return Err(format!("every option takes a value\n{USAGE}").into());

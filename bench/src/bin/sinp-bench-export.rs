@@ -58,15 +58,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
         rows: vec![100_000],
         repeat: 3,
         dir: PathBuf::from("/var/tmp/sinp_bench_export"),
-        server: Server {
-            host: "/var/run/postgresql".to_string(),
-            port: 5432,
-            user: std::env::var("USER").unwrap_or_else(|_| "postgres".to_string()),
-            options: std::env::var("PGOPTIONS")
-                .ok()
-                .filter(|o| !o.trim().is_empty()),
-            application: "sinp-bench-export",
-        },
+        server: Server::from_env("sinp-bench-export"),
     };
     if !args.len().is_multiple_of(2) {
         return Err(format!("every option takes a value\n{USAGE}").into());
@@ -179,15 +171,15 @@ fn timed_copy(options: &Options, rows: usize, n: usize) -> Result<Run> {
         .filter(|l| !l.trim_start().starts_with("--"))
         .collect::<Vec<_>>()
         .join("\n");
+    // COPY takes no parameters: PostgreSQL itself writes the statement, the path quoted (%L).
+    let statement: String = client
+        .query_one(
+            "SELECT pg_catalog.format('COPY (%s) TO %L', $1::text, $2::text)",
+            &[&query.trim().trim_end_matches(';'), &path_text(&path)?],
+        )?
+        .get(0);
     let start = Instant::now();
-    let copied = client.execute(
-        &format!(
-            "COPY ({}) TO {}",
-            query.trim().trim_end_matches(';'),
-            quote_literal(path_text(&path)?)
-        ),
-        &[],
-    )?;
+    let copied = client.execute(statement.as_str(), &[])?;
     let seconds = start.elapsed().as_secs_f64();
     if copied != rows as u64 {
         return Err(format!("COPY wrote {copied} rows, not {rows}").into());

@@ -79,15 +79,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
         rows: vec![100_000, 1_000_000],
         repeat: 3,
         dir: PathBuf::from("/var/tmp/sinp_bench"),
-        server: Server {
-            host: "/var/run/postgresql".to_string(),
-            port: 5432,
-            user: std::env::var("USER").unwrap_or_else(|_| "postgres".to_string()),
-            options: std::env::var("PGOPTIONS")
-                .ok()
-                .filter(|o| !o.trim().is_empty()),
-            application: "sinp-bench",
-        },
+        server: Server::from_env("sinp-bench"),
     };
     if !args.len().is_multiple_of(2) {
         return Err(format!("every option takes a value\n{USAGE}").into());
