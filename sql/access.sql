@@ -34,6 +34,9 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON sinp_import.import_errors TO %s', role);
     -- The export journal, written as the caller by export_archive().
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON sinp_import.exports TO %s', role);
+    -- The change log a differential export reads (written by triggers and loads as its owner),
+    -- and the outbox's feeds.
+    EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.changed_rows, sinp_import.deleted_rows, sinp_import.logged_tables, sinp_import.outbox_feeds TO %s', role);
     EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA sinp_import TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.managed_triggers TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.progress TO %s', role);

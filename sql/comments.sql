@@ -14,6 +14,8 @@ COMMENT ON FUNCTION sinp_import.create_target_schema() IS
   'Creates what is missing of the GeoNature tables, triggers and constraints the loader writes, seeded with the SINP nomenclatures; never replaces an existing object (docs/target-schema.md).';
 COMMENT ON FUNCTION sinp_import.inbox_files(text) IS
   'The files of an inbox directory (dir, else sinp_import.inbox_dir) with their size, date, the parts of an archive name and their SHA-256; what inbox() reads.';
+COMMENT ON FUNCTION sinp_import.begin_export_outbox() IS
+  'First step of export_outbox(): checks it runs outside a transaction block with sinp_import.outbox_dir set, and returns that directory.';
 COMMENT ON FUNCTION sinp_import.begin_load_inbox(text, text) IS
   'Internal to load_inbox(): checks the mode, the directory and that the call is not inside a transaction block; returns the directory.';
 COMMENT ON FUNCTION sinp_import.report(bigint) IS
@@ -38,6 +40,10 @@ COMMENT ON COLUMN sinp_import.exports.sha256 IS 'SHA-256 of the file written: wh
 COMMENT ON COLUMN sinp_import.exports.entity_counts IS 'Per entity file, the rows written per action.';
 COMMENT ON COLUMN sinp_import.exports.started_at IS 'When the export started.';
 COMMENT ON COLUMN sinp_import.exports.finished_at IS 'When the file was complete.';
+COMMENT ON COLUMN sinp_import.exports.next_since IS 'Where the next differential export can begin (since => next_since) and miss nothing this one did not carry.';
+COMMENT ON COLUMN sinp_import.exports.feed IS 'The outbox feed it was written for (sinp_import.outbox_feeds), if any.';
+COMMENT ON COLUMN sinp_import.exports.status IS 'written, or failed (an export of export_outbox() that raised an ERROR; no file was left).';
+COMMENT ON COLUMN sinp_import.exports.error IS 'The ERROR of a failed export: SQLSTATE, message and detail.';
 COMMENT ON COLUMN sinp_import.exports.exported_by IS 'The role whose rights read the rows (current_user).';
 COMMENT ON COLUMN sinp_import.exports.session_role IS 'The session''s role (session_user).';
 COMMENT ON COLUMN sinp_import.imports.import_id IS 'The import, as load_archive() returns it and import_errors refers to it.';

@@ -77,6 +77,15 @@ CREATE TABLE sinp_import.exports (
     entity_counts      jsonb NOT NULL DEFAULT '{}',
     started_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at        timestamptz,
+    -- Where the next differential export can begin and miss nothing of what this one did not
+    -- carry: the start of the oldest transaction running when this one began (its writes could
+    -- commit after this export read the tables).
+    next_since         timestamptz,
+    -- The outbox feed it was written for (sinp_import.outbox_feeds), if any.
+    feed               text,
+    -- 'written', or 'failed' (an export of export_outbox() that raised an ERROR: no file left).
+    status             text NOT NULL DEFAULT 'written' CHECK (status IN ('written', 'failed')),
+    error              text,
     exported_by        name NOT NULL DEFAULT current_user,
     session_role       name DEFAULT session_user
 );
@@ -133,7 +142,20 @@ INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by)
     ('gn_synthese.synthese', 'tri_insert_calculate_sensitivity', 'gn_sensitivity''s rules applied once to the written observations; the stricter of their result and the archive''s sensitivity is kept'),
     ('gn_synthese.synthese', 'tri_update_calculate_sensitivity', 'gn_sensitivity''s rules applied once to the written observations; the stricter of their result and the archive''s sensitivity is kept'),
     ('gn_commons.t_validations', 'tri_insert_synthese_update_validation_status', 'nothing: the observations already hold the archive''s validation status, comment and validator text (GeoNature''s trigger would replace the validator text by a user''s name)'),
-    ('gn_synthese.cor_observer_synthese', 'trg_maj_synthese_observers_txt', 'nothing: the archive''s observers text is kept as written (GeoNature''s trigger would rewrite it from the linked users, losing e-mails, organisms, [uuid]s and observers without a user)');
+    ('gn_synthese.cor_observer_synthese', 'trg_maj_synthese_observers_txt', 'nothing: the archive''s observers text is kept as written (GeoNature''s trigger would rewrite it from the linked users, losing e-mails, organisms, [uuid]s and observers without a user)'),
+    -- The change log's write triggers (sinp_import.log_changes()); its delete trigger stays enabled.
+    ('gn_synthese.synthese', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_synthese.synthese', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_synthese.t_sources', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_synthese.t_sources', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('utilisateurs.bib_organismes', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('utilisateurs.bib_organismes', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('utilisateurs.t_roles', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('utilisateurs.t_roles', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_meta.t_acquisition_frameworks', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_meta.t_acquisition_frameworks', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_meta.t_datasets', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_meta.t_datasets', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows');
 
 -- Loads and validations are serialised by a lock on this table (LOCK ... IN EXCLUSIVE MODE, held
 -- until their transaction ends). Taking it needs UPDATE on the table, which only the roles that

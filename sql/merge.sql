@@ -712,3 +712,16 @@ SELECT c.oid::regclass::text,
    AND NOT EXISTS (SELECT FROM pg_attribute AS a
                     WHERE a.attrelid = c.oid AND a.attstattarget <> -1)
  ORDER BY c.oid;
+
+-- name: log written
+-- The change log (sql/changes.sql), when log_changes() installed it: the rows this load inserted
+-- or updated, with the time, as its disabled write triggers would have recorded them. Run as the
+-- log's owner.
+INSERT INTO sinp_import.changed_rows AS c (entity, id, created_at, changed_at)
+SELECT DISTINCT ON (w.entity, w.id) w.entity, w.id,
+       CASE WHEN w.inserted THEN pg_catalog.clock_timestamp() END, pg_catalog.clock_timestamp()
+  FROM sinp_written AS w
+ WHERE w.entity IN (SELECT l.entity FROM sinp_import.logged_tables AS l)
+ ORDER BY w.entity, w.id, w.inserted DESC
+ON CONFLICT (entity, id) DO UPDATE
+   SET changed_at = excluded.changed_at, created_at = coalesce(c.created_at, excluded.created_at);

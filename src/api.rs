@@ -256,6 +256,21 @@ fn begin_load_inbox(dir: Option<&str>, mode: &str) -> String {
         .unwrap_or_else(|e| raise(e))
 }
 
+/// The first step of sinp_import.export_outbox(): checks that it may run (outside a transaction
+/// block, with an outbox) and returns the outbox directory.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, sinp_import, pg_temp)]
+fn begin_export_outbox() -> String {
+    load::inbox::prevent_transaction_block("sinp_import.export_outbox()")
+        .and_then(|()| {
+            crate::settings::outbox_dir()
+                .filter(|dir| std::path::Path::new(dir).is_dir())
+                .ok_or(crate::error::LoadError::OutboxNotSet)
+        })
+        .map(|dir| dir.trim_end_matches('/').to_string())
+        .unwrap_or_else(|e| raise(e))
+}
+
 /// What to send a provider about an import: per file and code, the count, the first lines and what
 /// to do (docs/errors.md); for an applied import, the rows written per entity and action.
 #[pg_extern(stable, parallel_safe)]
@@ -372,7 +387,7 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/access.sql",
     name = "access",
-    requires = ["journal", "inbox", "progress"]
+    requires = ["journal", "inbox", "progress", "changes", "outbox"]
 );
 extension_sql_file!(
     "../sql/progress.sql",
@@ -388,5 +403,10 @@ extension_sql_file!(
     "../sql/changes.sql",
     name = "changes",
     requires = ["journal"]
+);
+extension_sql_file!(
+    "../sql/outbox.sql",
+    name = "outbox",
+    requires = ["journal", "changes", export_archive, begin_export_outbox]
 );
 extension_sql_file!("../sql/comments.sql", name = "comments", finalize);

@@ -339,6 +339,8 @@ check_error "a role without pg_read_server_files may not read server files: 4250
 . tests/e2e_atlas.sh
 # shellcheck source=tests/e2e_export.sh
 . tests/e2e_export.sh
+# shellcheck source=tests/e2e_outbox.sh
+. tests/e2e_outbox.sh
 
 echo "# DROP EXTENSION never drops observations"
 count_before=$(psql_db $DB_PATH -c "SELECT count(*) FROM gn_synthese.synthese")

@@ -255,6 +255,8 @@ pub enum LoadError {
     },
     /// load_inbox() without a directory, and sinp_import.inbox_dir is not set.
     InboxNotSet,
+    /// export_outbox() without sinp_import.outbox_dir.
+    OutboxNotSet,
     /// report() of an import the journal does not have.
     ImportNotFound {
         import_id: i64,
@@ -281,6 +283,14 @@ pub enum LoadError {
         detail: String,
         hint: String,
     },
+    /// A differential export the change log cannot answer: not installed on every table, or
+    /// asked from before it began.
+    ChangeLog {
+        message: String,
+        detail: String,
+        hint: String,
+        before_start: bool,
+    },
     Internal {
         message: String,
     },
@@ -302,8 +312,13 @@ impl LoadError {
             LoadError::PrivilegeMissing { .. } => SqlState::InsufficientPrivilege,
             LoadError::TargetPrivilegeMissing { .. } => SqlState::InsufficientPrivilege,
             LoadError::InboxNotSet => SqlState::InvalidParameterValue,
+            LoadError::OutboxNotSet => SqlState::ObjectNotInPrerequisiteState,
             LoadError::InvalidArgument { .. } => SqlState::InvalidParameterValue,
             LoadError::NotSupported { .. } => SqlState::FeatureNotSupported,
+            LoadError::ChangeLog {
+                before_start: true, ..
+            } => SqlState::InvalidParameterValue,
+            LoadError::ChangeLog { .. } => SqlState::ObjectNotInPrerequisiteState,
             LoadError::ImportNotFound { .. } => SqlState::InvalidParameterValue,
             LoadError::InboxNotFound { .. } => SqlState::UndefinedFile,
             LoadError::InboxPermissionDenied { .. } => SqlState::InsufficientPrivilege,
@@ -348,10 +363,14 @@ impl LoadError {
             LoadError::InboxNotSet => {
                 "no inbox directory given, and sinp_import.inbox_dir is not set".to_string()
             }
+            LoadError::OutboxNotSet => {
+                "sinp_import.outbox_dir is not set, or is not a directory".to_string()
+            }
             LoadError::InvalidArgument {
                 argument, value, ..
             } => format!("invalid {argument}: \"{value}\""),
             LoadError::NotSupported { what, .. } => format!("{what} is not supported yet"),
+            LoadError::ChangeLog { message, .. } => message.clone(),
             LoadError::ImportNotFound { import_id } => {
                 format!("sinp_import.imports has no import {import_id}")
             }
@@ -397,8 +416,12 @@ impl LoadError {
             LoadError::InboxNotSet => Some(
                 "sinp_import.load_inbox() and sinp_import.inbox() read the directory they are given, else the one of the setting sinp_import.inbox_dir.".to_string(),
             ),
+            LoadError::OutboxNotSet => Some(
+                "sinp_import.export_outbox() writes each feed's archive into the directory of the setting sinp_import.outbox_dir.".to_string(),
+            ),
             LoadError::InvalidArgument { expected, .. } => Some(format!("It takes {expected}.")),
             LoadError::NotSupported { detail, .. } => Some(detail.clone()),
+            LoadError::ChangeLog { detail, .. } => Some(detail.clone()),
             LoadError::ImportNotFound { .. } => Some(
                 "report() describes one row of the journal, by its import_id (load_archive() returns it).".to_string(),
             ),
@@ -458,6 +481,10 @@ impl LoadError {
                 Some(format!("Give {argument} => {expected}."))
             }
             LoadError::NotSupported { hint, .. } => Some(hint.clone()),
+            LoadError::ChangeLog { hint, .. } => Some(hint.clone()),
+            LoadError::OutboxNotSet => Some(
+                "Set it once, as a superuser: ALTER SYSTEM SET sinp_import.outbox_dir = '/srv/sinp/outbox'; SELECT pg_reload_conf();".to_string(),
+            ),
             LoadError::InboxNotSet => Some(
                 "Pass the directory, CALL sinp_import.load_inbox('/srv/sinp/inbox'), or set it once: ALTER SYSTEM SET sinp_import.inbox_dir = '/srv/sinp/inbox'; SELECT pg_reload_conf();".to_string(),
             ),
@@ -467,9 +494,14 @@ impl LoadError {
             LoadError::InboxPermissionDenied { .. } => Some(
                 "Grant the role pg_read_server_files, or have a superuser set sinp_import.inbox_dir to this directory.".to_string(),
             ),
-            LoadError::InTransactionBlock { .. } => Some(
-                "Call it on its own, outside BEGIN ... COMMIT (with psql's AUTOCOMMIT on); to load one archive inside your transaction, use sinp_import.load_archive().".to_string(),
-            ),
+            LoadError::InTransactionBlock { what } => Some(format!(
+                "Call it on its own, outside BEGIN ... COMMIT (with psql's AUTOCOMMIT on); {}",
+                if what.contains("export") {
+                    "to write one archive inside your transaction, use sinp_import.export_archive()."
+                } else {
+                    "to load one archive inside your transaction, use sinp_import.load_archive()."
+                }
+            )),
             LoadError::Internal { .. } => None,
         }
     }
@@ -565,6 +597,7 @@ mod tests {
                 privilege: "UPDATE",
             },
             LoadError::InboxNotSet,
+            LoadError::OutboxNotSet,
             LoadError::WriteDenied {
                 path: "/p".into(),
                 reason: "r".into(),
@@ -578,6 +611,12 @@ mod tests {
                 what: "w".into(),
                 detail: "d".into(),
                 hint: "h".into(),
+            },
+            LoadError::ChangeLog {
+                message: "m".into(),
+                detail: "d".into(),
+                hint: "h".into(),
+                before_start: true,
             },
             LoadError::ImportNotFound { import_id: 7 },
             LoadError::InboxNotFound { dir: "/d".into() },

@@ -123,6 +123,15 @@ CREATE TABLE sinp_import.exports (
     entity_counts      jsonb NOT NULL DEFAULT '{}',
     started_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at        timestamptz,
+    -- Where the next differential export can begin and miss nothing of what this one did not
+    -- carry: the start of the oldest transaction running when this one began (its writes could
+    -- commit after this export read the tables).
+    next_since         timestamptz,
+    -- The outbox feed it was written for (sinp_import.outbox_feeds), if any.
+    feed               text,
+    -- 'written', or 'failed' (an export of export_outbox() that raised an ERROR: no file left).
+    status             text NOT NULL DEFAULT 'written' CHECK (status IN ('written', 'failed')),
+    error              text,
     exported_by        name NOT NULL DEFAULT current_user,
     session_role       name DEFAULT session_user
 );
@@ -130,12 +139,28 @@ COMMENT ON TABLE sinp_import.exports IS 'One row per call of export_archive: the
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.exports', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.exports_export_id_seq', '');
 
--- The deletion log (sql/changes.sql).
--- The deletion log (docs/export.md): every row deleted from the tables the loader writes, by a
--- load or by anything else (GeoNature's own interface, a plain DELETE), with the keys a
--- differential export must send as D rows. GeoNature's t_log_synthese keeps only id_synthese: once
--- an observation is gone, nobody could tell a receiver which unique_id_sinp to delete.
--- sinp_import.log_deletions() installs it (a statement trigger per table, as their owner).
+-- The change log's write triggers (sql/changes.sql), replaced by the loader.
+INSERT INTO sinp_import.managed_triggers (table_name, trigger_name, replaced_by) VALUES
+    ('gn_synthese.synthese', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_synthese.synthese', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_synthese.t_sources', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_synthese.t_sources', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('utilisateurs.bib_organismes', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('utilisateurs.bib_organismes', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('utilisateurs.t_roles', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('utilisateurs.t_roles', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_meta.t_acquisition_frameworks', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_meta.t_acquisition_frameworks', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_meta.t_datasets', 'sinp_import_log_inserted_rows', 'sinp_import.changed_rows written once for the written rows'),
+    ('gn_meta.t_datasets', 'sinp_import_log_updated_rows', 'sinp_import.changed_rows written once for the written rows');
+
+-- The change log (sql/changes.sql).
+-- The change log (docs/export.md): when each row of the tables the loader writes was created and
+-- last changed, and every row deleted from them, by a load or by anything else (GeoNature's own
+-- interface, a plain UPDATE or DELETE), with the keys a differential export must send as D rows.
+-- GeoNature's t_log_synthese keeps only id_synthese: once an observation is gone, nobody could
+-- tell a receiver which unique_id_sinp to delete. sinp_import.log_changes() installs it
+-- (statement triggers on each table, as their owner); a load writes it itself, set-based.
 
 CREATE TABLE sinp_import.deleted_rows (
     entity      text NOT NULL,
@@ -145,16 +170,21 @@ CREATE TABLE sinp_import.deleted_rows (
     code_source text,
     source_id   text,
     dataset     uuid,
+    -- When the row had been created (sinp_import.changed_rows), NULL before the log began: a
+    -- differential since a later time sends no D row for a row its receiver never had.
+    created_at  timestamptz,
     deleted_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     deleted_by  name NOT NULL DEFAULT current_user
 );
 CREATE INDEX deleted_rows_deleted_at_idx ON sinp_import.deleted_rows (deleted_at);
-COMMENT ON TABLE sinp_import.deleted_rows IS 'Every row deleted from the tables the loader writes since log_deletions(), with its keys: the D rows of differential exports.';
+CREATE INDEX deleted_rows_entity_key_idx ON sinp_import.deleted_rows (entity, key);
+COMMENT ON TABLE sinp_import.deleted_rows IS 'Every row deleted from the tables the loader writes since log_changes(), with its keys: the D rows of differential exports.';
 COMMENT ON COLUMN sinp_import.deleted_rows.entity IS 'The entity of the row (synthese, dataset, ...).';
 COMMENT ON COLUMN sinp_import.deleted_rows.key IS 'Its key in the format: unique_id_sinp, the UUID, or the source''s name.';
 COMMENT ON COLUMN sinp_import.deleted_rows.code_source IS 'An observation''s source (name): the D row''s code_source.';
 COMMENT ON COLUMN sinp_import.deleted_rows.source_id IS 'An observation''s entity_source_pk_value: the D row''s source_id.';
 COMMENT ON COLUMN sinp_import.deleted_rows.dataset IS 'An observation''s dataset (UUID), for exports of some datasets.';
+COMMENT ON COLUMN sinp_import.deleted_rows.created_at IS 'When it had been created, if after the log began.';
 COMMENT ON COLUMN sinp_import.deleted_rows.deleted_at IS 'When it was deleted.';
 COMMENT ON COLUMN sinp_import.deleted_rows.deleted_by IS 'The role that deleted it.';
 
@@ -163,57 +193,134 @@ CREATE TABLE sinp_import.logged_tables (
     entity       text NOT NULL,
     logged_since timestamptz NOT NULL DEFAULT clock_timestamp()
 );
-COMMENT ON TABLE sinp_import.logged_tables IS 'The tables whose deletions sinp_import.deleted_rows records, and since when.';
+COMMENT ON TABLE sinp_import.logged_tables IS 'The tables whose changes sinp_import.changed_rows and deleted_rows record, and since when.';
 COMMENT ON COLUMN sinp_import.logged_tables.table_name IS 'The table, schema-qualified.';
 COMMENT ON COLUMN sinp_import.logged_tables.entity IS 'The entity its rows are.';
-COMMENT ON COLUMN sinp_import.logged_tables.logged_since IS 'When log_deletions() started recording its deletions: a differential export cannot start earlier.';
+COMMENT ON COLUMN sinp_import.logged_tables.logged_since IS 'When log_changes() started recording its changes: a differential export cannot start earlier.';
+
+-- One row per row of those tables created or changed since the log began: the I and U rows of
+-- differential exports. Times are the clock at the write (clock_timestamp()): never earlier than
+-- the writing transaction's start, which is what sinp_import.exports.next_since relies on.
+CREATE TABLE sinp_import.changed_rows (
+    entity     text NOT NULL,
+    id         integer NOT NULL,
+    created_at timestamptz,
+    changed_at timestamptz NOT NULL,
+    PRIMARY KEY (entity, id)
+);
+CREATE INDEX changed_rows_changed_at_idx ON sinp_import.changed_rows (entity, changed_at);
+COMMENT ON TABLE sinp_import.changed_rows IS 'When each row of the tables the loader writes was created and last changed, since log_changes(): the I and U rows of differential exports.';
+COMMENT ON COLUMN sinp_import.changed_rows.entity IS 'The entity of the row (synthese, dataset, ...).';
+COMMENT ON COLUMN sinp_import.changed_rows.id IS 'The row''s serial id in its table (id_synthese, id_dataset, ...).';
+COMMENT ON COLUMN sinp_import.changed_rows.created_at IS 'When it was inserted; NULL when before the log began.';
+COMMENT ON COLUMN sinp_import.changed_rows.changed_at IS 'When it was last inserted or updated.';
 
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.deleted_rows', '');
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.changed_rows', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.logged_tables', '');
 
--- The trigger: once per DELETE statement, the deleted rows' keys from its transition table. With
--- the extension owner's rights: the deleter need not read the sources and datasets, nor write the
--- log.
+-- The delete trigger: once per DELETE statement, the deleted rows' keys from its transition
+-- table, with when they had been created; their changed_rows go. With the extension owner's
+-- rights: the deleter need not read the sources and datasets, nor write the log.
 CREATE FUNCTION sinp_import.log_deleted_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $function$
+DECLARE
+    ids integer[];
 BEGIN
     CASE TG_ARGV[0]
     WHEN 'synthese' THEN
-        INSERT INTO sinp_import.deleted_rows (entity, key, code_source, source_id, dataset)
-        SELECT 'synthese', d.unique_id_sinp::text, s.name_source, d.entity_source_pk_value, t.unique_dataset_id
+        SELECT pg_catalog.array_agg(d.id_synthese) INTO ids FROM deleted AS d;
+        INSERT INTO sinp_import.deleted_rows (entity, key, code_source, source_id, dataset, created_at)
+        SELECT 'synthese', d.unique_id_sinp::text, s.name_source, d.entity_source_pk_value, t.unique_dataset_id, c.created_at
           FROM deleted AS d
           LEFT JOIN gn_synthese.t_sources AS s ON s.id_source OPERATOR(pg_catalog.=) d.id_source
           LEFT JOIN gn_meta.t_datasets AS t ON t.id_dataset OPERATOR(pg_catalog.=) d.id_dataset
+          LEFT JOIN sinp_import.changed_rows AS c ON c.entity OPERATOR(pg_catalog.=) 'synthese'
+                                                 AND c.id OPERATOR(pg_catalog.=) d.id_synthese
          WHERE d.unique_id_sinp IS NOT NULL;
     WHEN 'source' THEN
-        INSERT INTO sinp_import.deleted_rows (entity, key) SELECT 'source', d.name_source FROM deleted AS d;
+        SELECT pg_catalog.array_agg(d.id_source) INTO ids FROM deleted AS d;
+        INSERT INTO sinp_import.deleted_rows (entity, key, created_at)
+        SELECT 'source', d.name_source, c.created_at FROM deleted AS d
+          LEFT JOIN sinp_import.changed_rows AS c ON c.entity OPERATOR(pg_catalog.=) 'source'
+                                                 AND c.id OPERATOR(pg_catalog.=) d.id_source;
     WHEN 'organism' THEN
-        INSERT INTO sinp_import.deleted_rows (entity, key) SELECT 'organism', d.uuid_organisme::text FROM deleted AS d;
+        SELECT pg_catalog.array_agg(d.id_organisme) INTO ids FROM deleted AS d;
+        INSERT INTO sinp_import.deleted_rows (entity, key, created_at)
+        SELECT 'organism', d.uuid_organisme::text, c.created_at FROM deleted AS d
+          LEFT JOIN sinp_import.changed_rows AS c ON c.entity OPERATOR(pg_catalog.=) 'organism'
+                                                 AND c.id OPERATOR(pg_catalog.=) d.id_organisme;
     WHEN 'user' THEN
-        INSERT INTO sinp_import.deleted_rows (entity, key) SELECT 'user', d.uuid_role::text FROM deleted AS d;
+        SELECT pg_catalog.array_agg(d.id_role) INTO ids FROM deleted AS d;
+        INSERT INTO sinp_import.deleted_rows (entity, key, created_at)
+        SELECT 'user', d.uuid_role::text, c.created_at FROM deleted AS d
+          LEFT JOIN sinp_import.changed_rows AS c ON c.entity OPERATOR(pg_catalog.=) 'user'
+                                                 AND c.id OPERATOR(pg_catalog.=) d.id_role;
     WHEN 'acquisition_framework' THEN
-        INSERT INTO sinp_import.deleted_rows (entity, key)
-        SELECT 'acquisition_framework', d.unique_acquisition_framework_id::text FROM deleted AS d;
+        SELECT pg_catalog.array_agg(d.id_acquisition_framework) INTO ids FROM deleted AS d;
+        INSERT INTO sinp_import.deleted_rows (entity, key, created_at)
+        SELECT 'acquisition_framework', d.unique_acquisition_framework_id::text, c.created_at FROM deleted AS d
+          LEFT JOIN sinp_import.changed_rows AS c ON c.entity OPERATOR(pg_catalog.=) 'acquisition_framework'
+                                                 AND c.id OPERATOR(pg_catalog.=) d.id_acquisition_framework;
     WHEN 'dataset' THEN
-        INSERT INTO sinp_import.deleted_rows (entity, key) SELECT 'dataset', d.unique_dataset_id::text FROM deleted AS d;
+        SELECT pg_catalog.array_agg(d.id_dataset) INTO ids FROM deleted AS d;
+        INSERT INTO sinp_import.deleted_rows (entity, key, created_at)
+        SELECT 'dataset', d.unique_dataset_id::text, c.created_at FROM deleted AS d
+          LEFT JOIN sinp_import.changed_rows AS c ON c.entity OPERATOR(pg_catalog.=) 'dataset'
+                                                 AND c.id OPERATOR(pg_catalog.=) d.id_dataset;
     END CASE;
+    DELETE FROM sinp_import.changed_rows AS c
+     WHERE c.entity OPERATOR(pg_catalog.=) TG_ARGV[0] AND c.id OPERATOR(pg_catalog.=) ANY (ids);
     RETURN NULL;
 END
 $function$;
 COMMENT ON FUNCTION sinp_import.log_deleted_rows() IS
-  'Trigger of log_deletions(): records the keys of the rows a DELETE statement removed in sinp_import.deleted_rows.';
+  'Trigger of log_changes(): records the keys of the rows a DELETE statement removed in sinp_import.deleted_rows.';
 
--- Installs the deletion log on the tables the loader writes that exist: a statement trigger
--- sinp_import_log_deleted_rows on each (the loader leaves it enabled: its own deletions are
--- logged too). Idempotent. As the tables' owner.
-CREATE FUNCTION sinp_import.log_deletions() RETURNS text
+-- The write triggers: once per INSERT or UPDATE statement (two triggers: a trigger with a
+-- transition table has one event), the written rows' ids and the time. A load disables them
+-- (sinp_import.managed_triggers) and writes the same once, from its list of written rows.
+CREATE FUNCTION sinp_import.log_written_rows() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    ids integer[];
+    inserted boolean := TG_OP OPERATOR(pg_catalog.=) 'INSERT';
+    written_at timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+    CASE TG_ARGV[0]
+    WHEN 'synthese' THEN SELECT pg_catalog.array_agg(w.id_synthese) INTO ids FROM written AS w;
+    WHEN 'source' THEN SELECT pg_catalog.array_agg(w.id_source) INTO ids FROM written AS w;
+    WHEN 'organism' THEN SELECT pg_catalog.array_agg(w.id_organisme) INTO ids FROM written AS w;
+    WHEN 'user' THEN SELECT pg_catalog.array_agg(w.id_role) INTO ids FROM written AS w;
+    WHEN 'acquisition_framework' THEN SELECT pg_catalog.array_agg(w.id_acquisition_framework) INTO ids FROM written AS w;
+    WHEN 'dataset' THEN SELECT pg_catalog.array_agg(w.id_dataset) INTO ids FROM written AS w;
+    END CASE;
+    INSERT INTO sinp_import.changed_rows AS c (entity, id, created_at, changed_at)
+    SELECT DISTINCT TG_ARGV[0], i.id, CASE WHEN inserted THEN written_at END, written_at
+      FROM pg_catalog.unnest(ids) AS i(id)
+    ON CONFLICT (entity, id) DO UPDATE
+       SET changed_at = excluded.changed_at, created_at = coalesce(c.created_at, excluded.created_at);
+    RETURN NULL;
+END
+$function$;
+COMMENT ON FUNCTION sinp_import.log_written_rows() IS
+  'Trigger of log_changes(): records when the rows an INSERT or UPDATE statement wrote were created and changed in sinp_import.changed_rows.';
+
+-- Installs the change log on the tables the loader writes that exist: statement triggers
+-- sinp_import_log_deleted_rows, sinp_import_log_inserted_rows and sinp_import_log_updated_rows
+-- on each (a load leaves the first enabled, and does the others' work itself). Idempotent. As
+-- the tables' owner.
+CREATE FUNCTION sinp_import.log_changes() RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
     t record;
+    g record;
     logged text[] := '{}';
     not_owned text;
 BEGIN
@@ -230,7 +337,7 @@ BEGIN
     IF not_owned IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '42501',
               MESSAGE = pg_catalog.format('permission denied: %s does not own %s', CURRENT_USER, not_owned),
-              DETAIL = 'The deletion log is a trigger on each table, made by its owner.',
+              DETAIL = 'The change log is made of triggers on each table, made by its owner.',
               HINT = 'Run it as the owner of the GeoNature tables, or as a superuser.';
     END IF;
     FOR t IN
@@ -241,23 +348,68 @@ BEGIN
           JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.name)
          ORDER BY v.n
     LOOP
-        IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS g
-                        WHERE g.tgrelid OPERATOR(pg_catalog.=) t.relation
-                          AND g.tgname OPERATOR(pg_catalog.=) 'sinp_import_log_deleted_rows') THEN
+        FOR g IN
+            SELECT x.trigger, x.event, x.transition, x.function
+              FROM (VALUES ('sinp_import_log_deleted_rows', 'DELETE', 'OLD', 'log_deleted_rows'),
+                           ('sinp_import_log_inserted_rows', 'INSERT', 'NEW', 'log_written_rows'),
+                           ('sinp_import_log_updated_rows', 'UPDATE', 'NEW', 'log_written_rows'))
+                   AS x(trigger, event, transition, function)
+             WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS r
+                                WHERE r.tgrelid OPERATOR(pg_catalog.=) t.relation
+                                  AND r.tgname OPERATOR(pg_catalog.=) x.trigger)
+        LOOP
             EXECUTE pg_catalog.format(
-                'CREATE TRIGGER sinp_import_log_deleted_rows AFTER DELETE ON %s REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION sinp_import.log_deleted_rows(%L)',
-                t.name, t.entity);
-        END IF;
+                'CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s TABLE AS %I FOR EACH STATEMENT EXECUTE FUNCTION sinp_import.%I(%L)',
+                g.trigger, g.event, t.name, g.transition,
+                CASE g.transition WHEN 'OLD' THEN 'deleted' ELSE 'written' END, g.function, t.entity);
+        END LOOP;
         INSERT INTO sinp_import.logged_tables (table_name, entity) VALUES (t.name, t.entity)
         ON CONFLICT (table_name) DO NOTHING;
         logged := logged || t.name;
     END LOOP;
-    RETURN pg_catalog.format('deletions of %s are logged in sinp_import.deleted_rows',
+    RETURN pg_catalog.format('changes of %s are logged in sinp_import.changed_rows and deleted_rows',
                              pg_catalog.array_to_string(logged, ', '));
 END
 $function$;
-COMMENT ON FUNCTION sinp_import.log_deletions() IS
-  'Installs the deletion log: a statement trigger on each table the loader writes records the keys of deleted rows in sinp_import.deleted_rows (docs/export.md); idempotent.';
+COMMENT ON FUNCTION sinp_import.log_changes() IS
+  'Installs the change log: statement triggers on each table the loader writes record when rows are written and the keys of deleted rows (docs/export.md); idempotent.';
+
+-- Where a differential export that follows an export started now can begin and miss nothing: the
+-- start of the oldest transaction running now (its writes, committed later, are timed after it),
+-- else now. Read as the extension's owner: a caller would not see other roles' transactions.
+CREATE FUNCTION sinp_import.oldest_running_transaction() RETURNS timestamptz
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $function$
+    SELECT LEAST(pg_catalog.clock_timestamp(), pg_catalog.min(a.xact_start))
+      FROM pg_catalog.pg_stat_activity AS a
+     WHERE a.xact_start IS NOT NULL AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid();
+$function$;
+COMMENT ON FUNCTION sinp_import.oldest_running_transaction() IS
+  'The start of the oldest transaction running in the cluster, else now: where the next differential export begins (sinp_import.exports.next_since).';
+
+-- Pruning: the log's rows older than every export that may still be asked for.
+CREATE FUNCTION sinp_import.prune_changes(before timestamptz) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+    pruned bigint;
+BEGIN
+    IF before IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'sinp_import.prune_changes(): the time is NULL',
+              HINT = 'Name the time before which no differential export will be asked: SELECT sinp_import.prune_changes(now() - interval ''90 days'');';
+    END IF;
+    DELETE FROM sinp_import.deleted_rows AS d WHERE d.deleted_at OPERATOR(pg_catalog.<) before;
+    GET DIAGNOSTICS pruned = ROW_COUNT;
+    -- Differential exports can no longer start before it.
+    UPDATE sinp_import.logged_tables AS l SET logged_since = before
+     WHERE l.logged_since OPERATOR(pg_catalog.<) before;
+    RETURN pruned;
+END
+$function$;
+COMMENT ON FUNCTION sinp_import.prune_changes(timestamptz) IS
+  'Removes the deletions logged before a time; differential exports may then start from it only. Returns the rows removed.';
 
 -- sinp_import.progress: the loads running now (sql/progress.sql).
 -- The loads and validations running now, as their backends report them in pg_stat_activity
@@ -716,6 +868,9 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON sinp_import.import_errors TO %s', role);
     -- The export journal, written as the caller by export_archive().
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON sinp_import.exports TO %s', role);
+    -- The change log a differential export reads (written by triggers and loads as its owner),
+    -- and the outbox's feeds.
+    EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.changed_rows, sinp_import.deleted_rows, sinp_import.logged_tables, sinp_import.outbox_feeds TO %s', role);
     EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA sinp_import TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.managed_triggers TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON sinp_import.progress TO %s', role);
@@ -794,7 +949,148 @@ SET search_path TO pg_catalog, sinp_import, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'export_archive_bytes_wrapper';
 
+-- The outbox (sql/outbox.sql).
+-- sinp_import::api::begin_export_outbox
+CREATE  FUNCTION "begin_export_outbox"() RETURNS TEXT /* String */
+STRICT VOLATILE PARALLEL UNSAFE
+SET search_path TO pg_catalog, sinp_import, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'begin_export_outbox_wrapper';
+
+-- The outbox (docs/export.md): the feeds a platform forwards, and the procedure pg_cron calls every
+-- night to write each feed's differential since its last archive into sinp_import.outbox_dir.
+
+-- One row per archive the outbox writes each night: its name's region and provider
+-- (YYYY-MM-DD_sinp_<region>_<feed>.zip) and what goes out (export_archive()'s arguments).
+CREATE TABLE sinp_import.outbox_feeds (
+    feed               text PRIMARY KEY CHECK (feed ~ '^[a-z0-9-]+$'),
+    region             text NOT NULL CHECK (region ~ '^[a-z0-9-]+$'),
+    sources            text[],
+    datasets           uuid[],
+    include_restricted boolean NOT NULL DEFAULT false,
+    format             text NOT NULL DEFAULT 'zip' CHECK (format IN ('zip', 'tar.bz2')),
+    enabled            boolean NOT NULL DEFAULT true,
+    created_at         timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE sinp_import.outbox_feeds IS 'The archives sinp_import.export_outbox() writes into sinp_import.outbox_dir: one per feed and run, differential since the feed''s last one.';
+COMMENT ON COLUMN sinp_import.outbox_feeds.feed IS 'The provider part of the archives'' names (lower-case letters, digits, -).';
+COMMENT ON COLUMN sinp_import.outbox_feeds.region IS 'The region part of the archives'' names.';
+COMMENT ON COLUMN sinp_import.outbox_feeds.sources IS 'The sources whose observations go out (names); NULL: all.';
+COMMENT ON COLUMN sinp_import.outbox_feeds.datasets IS 'The datasets whose observations go out (UUIDs); NULL: all.';
+COMMENT ON COLUMN sinp_import.outbox_feeds.include_restricted IS 'Whether restricted observations go out (FORMAT.md §5).';
+COMMENT ON COLUMN sinp_import.outbox_feeds.format IS 'zip or tar.bz2.';
+COMMENT ON COLUMN sinp_import.outbox_feeds.enabled IS 'Whether export_outbox() writes it.';
+COMMENT ON COLUMN sinp_import.outbox_feeds.created_at IS 'When it was configured.';
+SELECT pg_catalog.pg_extension_config_dump('sinp_import.outbox_feeds', '');
+
+-- What the outbox holds, as the journal knows it: every export written for a feed or under
+-- sinp_import.outbox_dir, newest first, with its rows per action.
+CREATE FUNCTION sinp_import.outbox()
+RETURNS TABLE (export_id bigint, feed text, archive_name text, status text, since timestamptz,
+               next_since timestamptz, inserted bigint, updated bigint, deleted bigint,
+               size_bytes bigint, sha256 text, started_at timestamptz, finished_at timestamptz,
+               exported_by name, path text, error text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, sinp_import, pg_temp
+AS $function$
+    SELECT e.export_id, e.feed, e.archive_name, e.status, e.since, e.next_since,
+           (SELECT sum((c.value ->> 'inserted')::bigint) FROM jsonb_each(e.entity_counts) AS c)::bigint,
+           (SELECT sum((c.value ->> 'updated')::bigint) FROM jsonb_each(e.entity_counts) AS c)::bigint,
+           (SELECT sum((c.value ->> 'deleted')::bigint) FROM jsonb_each(e.entity_counts) AS c)::bigint,
+           e.size_bytes, e.sha256, e.started_at, e.finished_at, e.exported_by, e.path, e.error
+      FROM sinp_import.exports AS e
+     WHERE e.feed IS NOT NULL
+        OR (nullif(current_setting('sinp_import.outbox_dir', true), '') IS NOT NULL
+            AND starts_with(e.path, rtrim(current_setting('sinp_import.outbox_dir', true), '/') || '/'))
+     ORDER BY e.export_id DESC
+$function$;
+COMMENT ON FUNCTION sinp_import.outbox() IS
+  'The archives written into the outbox (by export_outbox() or export_archive() under sinp_import.outbox_dir), as journaled in sinp_import.exports.';
+
+-- Writes one archive per enabled feed into sinp_import.outbox_dir, named
+-- YYYY-MM-DD_sinp_<region>_<feed>.<format> after today: differential since the feed's last
+-- written archive (its next_since), full the first time. Each feed in its own transaction: a feed
+-- whose export raises an ERROR is journaled as 'failed' (no file is left) and the next feeds
+-- still go out; it is tried again at the next run, from the same time. A feed whose archive of
+-- today is written already is not written again. A procedure that commits cannot pin its
+-- search_path: every name is schema-qualified.
+CREATE PROCEDURE sinp_import.export_outbox()
+LANGUAGE plpgsql AS $procedure$
+DECLARE
+    outbox text := sinp_import.begin_export_outbox();
+    f record;
+    feed_since timestamptz;
+    archive text;
+    archive_path text;
+    written record;
+    failure_state text;
+    failure_message text;
+    failure_detail text;
+    failed_id bigint;
+    outcomes text[] := '{}'::text[];
+BEGIN
+    FOR f IN SELECT o.* FROM sinp_import.outbox_feeds AS o WHERE o.enabled ORDER BY o.feed LOOP
+        archive := pg_catalog.to_char(pg_catalog.now(), 'YYYY-MM-DD') OPERATOR(pg_catalog.||) '_sinp_'
+                   OPERATOR(pg_catalog.||) f.region OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) f.feed
+                   OPERATOR(pg_catalog.||) CASE WHEN f.format OPERATOR(pg_catalog.=) 'zip' THEN '.zip' ELSE '.tar.bz2' END;
+        archive_path := outbox OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) archive;
+        IF EXISTS (SELECT FROM sinp_import.exports AS e
+                    WHERE e.path OPERATOR(pg_catalog.=) archive_path
+                      AND e.status OPERATOR(pg_catalog.=) 'written') THEN
+            RAISE NOTICE 'sinp_import.export_outbox: % is written already; the next run carries what changes from now', archive;
+            outcomes := outcomes OPERATOR(pg_catalog.||) 'already written'::text;
+            CONTINUE;
+        END IF;
+        SELECT e.next_since INTO feed_since
+          FROM sinp_import.exports AS e
+         WHERE e.feed OPERATOR(pg_catalog.=) f.feed AND e.status OPERATOR(pg_catalog.=) 'written'
+         ORDER BY e.export_id DESC LIMIT 1;
+        BEGIN
+            SELECT pg_catalog.min(x.export_id) AS export_id, pg_catalog.sum(x.inserted) AS inserted,
+                   pg_catalog.sum(x.updated) AS updated, pg_catalog.sum(x.deleted) AS deleted
+              INTO written
+              FROM sinp_import.export_archive(archive_path, feed_since, f.sources, f.datasets,
+                                              f.include_restricted, f.format) AS x;
+            UPDATE sinp_import.exports AS e SET feed = f.feed
+             WHERE e.export_id OPERATOR(pg_catalog.=) written.export_id;
+            RAISE NOTICE 'sinp_import.export_outbox: % written, export % (% I, % U, % D rows)%',
+                archive, written.export_id, written.inserted, written.updated, written.deleted,
+                CASE WHEN feed_since IS NULL THEN ', a full export' ELSE '' END;
+            outcomes := outcomes OPERATOR(pg_catalog.||) 'written'::text;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE,
+                                    failure_message = MESSAGE_TEXT,
+                                    failure_detail = PG_EXCEPTION_DETAIL;
+            INSERT INTO sinp_import.exports (path, archive_name, since, sources, datasets, include_restricted,
+                                             format, feed, status, error, finished_at)
+            VALUES (archive_path, archive, feed_since, f.sources, f.datasets, f.include_restricted, f.format,
+                    f.feed, 'failed',
+                    failure_state OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) failure_message
+                        OPERATOR(pg_catalog.||) coalesce(' — ' OPERATOR(pg_catalog.||) nullif(failure_detail, ''), ''),
+                    pg_catalog.clock_timestamp())
+            RETURNING export_id INTO failed_id;
+            RAISE WARNING 'sinp_import.export_outbox: % failed, export %: % (SQLSTATE %)',
+                archive, failed_id, failure_message, failure_state
+                USING HINT = 'No file was left. The next feeds were still written; this one is tried again at the next run, from the same time.';
+            outcomes := outcomes OPERATOR(pg_catalog.||) 'failed'::text;
+        END;
+        COMMIT;
+    END LOOP;
+    RAISE NOTICE '%', pg_catalog.format('sinp_import.export_outbox: %s feed(s) in %s%s',
+        pg_catalog.cardinality(outcomes), outbox,
+        (SELECT ': ' OPERATOR(pg_catalog.||) pg_catalog.string_agg(
+                   c.n::text OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) c.outcome, ', ' ORDER BY c.outcome)
+           FROM (SELECT o AS outcome, pg_catalog.count(*) AS n FROM pg_catalog.unnest(outcomes) AS o GROUP BY o) AS c));
+END
+$procedure$;
+COMMENT ON PROCEDURE sinp_import.export_outbox() IS
+  'Writes each enabled feed of sinp_import.outbox_feeds into sinp_import.outbox_dir: the differential since its last archive (full the first time), each in its own transaction; failures are journaled and skipped.';
+
 -- A description of every function and journal column (sql/comments.sql).
+-- What \df+, \d+ and \dt+ show of the extension's objects: one sentence each, in the words of the
+-- docs. Every function, table and journal column has one (a test checks it); the settings carry
+-- their descriptions themselves (\dconfig+ sinp_import.*).
+
 COMMENT ON FUNCTION sinp_import.load_archive(text, text, boolean) IS
   'Loads a SINP archive (ZIP, tar.bz2 or tar.gz) from a server file into the GeoNature tables in one transaction; returns one row per entity file with its status and counts (docs/loading.md).';
 COMMENT ON FUNCTION sinp_import.load_archive(bytea, text, text, boolean) IS
@@ -807,6 +1103,8 @@ COMMENT ON FUNCTION sinp_import.create_target_schema() IS
   'Creates what is missing of the GeoNature tables, triggers and constraints the loader writes, seeded with the SINP nomenclatures; never replaces an existing object (docs/target-schema.md).';
 COMMENT ON FUNCTION sinp_import.inbox_files(text) IS
   'The files of an inbox directory (dir, else sinp_import.inbox_dir) with their size, date, the parts of an archive name and their SHA-256; what inbox() reads.';
+COMMENT ON FUNCTION sinp_import.begin_export_outbox() IS
+  'First step of export_outbox(): checks it runs outside a transaction block with sinp_import.outbox_dir set, and returns that directory.';
 COMMENT ON FUNCTION sinp_import.begin_load_inbox(text, text) IS
   'Internal to load_inbox(): checks the mode, the directory and that the call is not inside a transaction block; returns the directory.';
 COMMENT ON FUNCTION sinp_import.report(bigint) IS
@@ -831,6 +1129,10 @@ COMMENT ON COLUMN sinp_import.exports.sha256 IS 'SHA-256 of the file written: wh
 COMMENT ON COLUMN sinp_import.exports.entity_counts IS 'Per entity file, the rows written per action.';
 COMMENT ON COLUMN sinp_import.exports.started_at IS 'When the export started.';
 COMMENT ON COLUMN sinp_import.exports.finished_at IS 'When the file was complete.';
+COMMENT ON COLUMN sinp_import.exports.next_since IS 'Where the next differential export can begin (since => next_since) and miss nothing this one did not carry.';
+COMMENT ON COLUMN sinp_import.exports.feed IS 'The outbox feed it was written for (sinp_import.outbox_feeds), if any.';
+COMMENT ON COLUMN sinp_import.exports.status IS 'written, or failed (an export of export_outbox() that raised an ERROR; no file was left).';
+COMMENT ON COLUMN sinp_import.exports.error IS 'The ERROR of a failed export: SQLSTATE, message and detail.';
 COMMENT ON COLUMN sinp_import.exports.exported_by IS 'The role whose rights read the rows (current_user).';
 COMMENT ON COLUMN sinp_import.exports.session_role IS 'The session''s role (session_user).';
 COMMENT ON COLUMN sinp_import.imports.import_id IS 'The import, as load_archive() returns it and import_errors refers to it.';

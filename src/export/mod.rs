@@ -64,13 +64,6 @@ fn io_error(what: &str) -> impl Fn(std::io::Error) -> LoadError + '_ {
 }
 
 pub(crate) fn check_options(options: &ExportOptions) -> LoadResult<()> {
-    if options.since.is_some() {
-        return Err(LoadError::NotSupported {
-            what: "a differential export (since)".into(),
-            detail: "Its D rows need the change log that keeps the keys of deleted rows, which this version does not have yet.".into(),
-            hint: "Export fully (since => NULL): the receiver's load applies every row as new or as an update.".into(),
-        });
-    }
     match ArchiveFormat::parse(&options.format) {
         Some(_) => Ok(()),
         None => Err(LoadError::InvalidArgument {
@@ -79,6 +72,46 @@ pub(crate) fn check_options(options: &ExportOptions) -> LoadResult<()> {
             expected: "'zip' or 'tar.bz2'",
         }),
     }
+}
+
+/// A differential export needs the change log on every table, begun before `since`.
+fn check_change_log(since: pgrx::datum::TimestampWithTimeZone) -> LoadResult<()> {
+    let (missing, start) = Spi::connect(|client| {
+        let row = client
+            .select(select::statement("change log start"), Some(1), &[])
+            .map_err(spi_error)?
+            .first();
+        Ok::<_, LoadError>((
+            row.get::<i64>(1).map_err(spi_error)?.unwrap_or(0),
+            row.get::<String>(2).map_err(spi_error)?,
+        ))
+    })?;
+    if missing > 0 {
+        return Err(LoadError::ChangeLog {
+            message: "a differential export (since) needs the change log, which is not installed".into(),
+            detail: format!("{missing} of the tables whose rows go out have no change log: what changed there since that time is not known."),
+            hint: "Install it as the tables' owner (SELECT sinp_import.log_changes();), export fully once, then differentially from that export's next_since.".into(),
+            before_start: false,
+        });
+    }
+    let before = Spi::get_one_with_args::<bool>(
+        "SELECT $1 < max(logged_since) FROM sinp_import.logged_tables",
+        &[since.into()],
+    )
+    .map_err(spi_error)?
+    .unwrap_or(false);
+    if before {
+        return Err(LoadError::ChangeLog {
+            message: "since is earlier than the change log's start".into(),
+            detail: format!(
+                "The change log records changes since {}: what changed before is not known.",
+                start.unwrap_or_default()
+            ),
+            hint: "Export fully (since => NULL), or since a later time (an export's next_since in sinp_import.exports).".into(),
+            before_start: true,
+        });
+    }
+    Ok(())
 }
 
 impl ExportOptions {
@@ -99,11 +132,15 @@ pub fn export_bytes(options: &ExportOptions) -> LoadResult<(Vec<u8>, Vec<Exporte
     Ok((bytes, counts))
 }
 
-fn arguments(options: &ExportOptions) -> Vec<DatumWithOid<'static>> {
+/// The statements' parameters (sql/export.sql): $1 sources, $2 datasets, $3 whether restricted
+/// observations go out, $4 since, $5 the entity.
+fn arguments(options: &ExportOptions, entity: &str) -> Vec<DatumWithOid<'static>> {
     vec![
         options.sources.clone().into(),
         options.datasets.clone().into(),
         options.include_restricted.into(),
+        options.since.into(),
+        entity.to_string().into(),
     ]
 }
 
@@ -120,19 +157,44 @@ pub(crate) fn write_archive<W: Write + Seek>(
     let restricted = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
         .map_err(spi_error)?
         .unwrap_or_else(|| "true".into());
-    // The ids of the rows that go out, entity by entity: the observations first, then what they
-    // name (sql/export.sql).
+    if let Some(since) = options.since {
+        check_change_log(since)?;
+    }
+    let differential = options.since.is_some();
     for entity in EXPORTED_ORDER {
-        let table = select::exported_table(entity_by_name(entity));
-        drop_temp_table(&table)?;
+        drop_temp_table(&select::exported_table(entity_by_name(entity)))?;
+        drop_temp_table(&select::scope_table(entity_by_name(entity)))?;
+    }
+    // The ids of the rows a full export carries, entity by entity: the observations first, then
+    // what they name (sql/export.sql).
+    for entity in EXPORTED_ORDER {
         Spi::run_with_args(
             &crate::load::sql::render(
                 select::statement(&format!("exported {entity}")),
                 &[("restricted", &restricted)],
             ),
-            &arguments(options),
+            &arguments(options, entity),
         )
         .map_err(spi_error)?;
+    }
+    // A differential's: of those, what changed since, and what that names.
+    if differential {
+        for entity in EXPORTED_ORDER {
+            let entity = entity_by_name(entity);
+            Spi::run(&format!(
+                "ALTER TABLE pg_temp.{} RENAME TO {}",
+                select::exported_table(entity),
+                select::scope_table(entity)
+            ))
+            .map_err(spi_error)?;
+        }
+        for entity in EXPORTED_ORDER {
+            Spi::run_with_args(
+                &select::differential_statement(entity_by_name(entity), &restricted),
+                &arguments(options, entity),
+            )
+            .map_err(spi_error)?;
+        }
     }
 
     let export_date = Spi::get_one::<String>("SELECT to_char(now(), 'YYYY-MM-DD HH24:MI:SS')")
@@ -143,8 +205,22 @@ pub(crate) fn write_archive<W: Write + Seek>(
         .unwrap_or_default();
     let editor = crate::settings::export_editor().unwrap_or_default();
     let contact = crate::settings::export_contact().unwrap_or_default();
+    let since_text = match options.since {
+        Some(since) => Spi::get_one_with_args::<String>(
+            "SELECT to_char($1, 'YYYY-MM-DD HH24:MI:SS.US TZH:TZM')",
+            &[since.into()],
+        )
+        .map_err(spi_error)?
+        .unwrap_or_default(),
+        None => String::new(),
+    };
+    let kind = if differential {
+        format!("differential export of the changes since {since_text}")
+    } else {
+        "full export".to_string()
+    };
     let notes = format!(
-        "Exported by sinp_import {} (full export{}).",
+        "Exported by sinp_import {} ({kind}{}).",
         env!("CARGO_PKG_VERSION"),
         if options.include_restricted {
             ", restricted observations included"
@@ -180,13 +256,30 @@ pub(crate) fn write_archive<W: Write + Seek>(
             .ok_or_else(|| LoadError::TargetMissing {
                 table: entity.qualified_table(),
             })?;
-        let query = select::rows_query(entity, &target_columns);
-        let written = write_rows(&mut *zip, entity.file, &header, &query)?;
+        let action = entity
+            .fields
+            .iter()
+            .position(|f| matches!(f.role, crate::spec::Role::Action(_)));
+        let mut tsv = TsvWriter::new(&mut *zip, &header).map_err(io_error(entity.file))?;
+        let mut written = ActionCounts::default();
+        let query = select::rows_query(entity, &target_columns, differential);
+        write_rows(&mut tsv, entity.file, &query, &[], action, &mut written)?;
+        if differential {
+            // Its D rows, after the I and U rows.
+            let mut queries = vec![select::deleted_query(entity, "deleted rows")];
+            if entity.name == "synthese" {
+                queries.push(select::deleted_query(entity, "withdrawn rows"));
+            }
+            for query in queries {
+                let args = arguments(options, entity.name);
+                write_rows(&mut tsv, entity.file, &query, &args, action, &mut written)?;
+            }
+        }
         counts.push(ExportedEntity {
             entity: entity.name,
-            inserted: written,
-            updated: 0,
-            deleted: 0,
+            inserted: written.inserted,
+            updated: written.updated,
+            deleted: written.deleted,
         });
     }
     // What the additional fields mean, when the providers said it (FORMAT.md §6).
@@ -196,15 +289,23 @@ pub(crate) fn write_archive<W: Write + Seek>(
     if described > 0 {
         zip.start_member(ADDITIONAL_FIELDS_FILE)
             .map_err(io_error("the export's ZIP"))?;
-        write_rows(
+        let mut tsv = TsvWriter::new(
             &mut *zip,
-            ADDITIONAL_FIELDS_FILE,
             &["resource", "name", "desc", "keyword", "type", "unity"],
+        )
+        .map_err(io_error(ADDITIONAL_FIELDS_FILE))?;
+        write_rows(
+            &mut tsv,
+            ADDITIONAL_FIELDS_FILE,
             select::statement("additional fields"),
+            &[],
+            None,
+            &mut ActionCounts::default(),
         )?;
     }
     for entity in EXPORTED_ORDER {
         drop_temp_table(&select::exported_table(entity_by_name(entity)))?;
+        drop_temp_table(&select::scope_table(entity_by_name(entity)))?;
     }
     Spi::run_with_args(
         "SELECT set_config('jit', $1, true)",
@@ -214,12 +315,27 @@ pub(crate) fn write_archive<W: Write + Seek>(
     Ok(counts)
 }
 
-/// Writes the header and the rows of `query` (every column text) to `out`; the rows written.
-fn write_rows<W: Write>(out: W, file: &str, header: &[&str], query: &str) -> LoadResult<i64> {
-    let mut tsv = TsvWriter::new(out, header).map_err(io_error(file))?;
-    let columns = header.len();
+/// The records written of one file, per action.
+#[derive(Default)]
+struct ActionCounts {
+    inserted: i64,
+    updated: i64,
+    deleted: i64,
+}
+
+/// Writes the rows of `query` (every column text, in the file's order) to `tsv`, counting them
+/// by the action in column `action`.
+fn write_rows<W: Write>(
+    tsv: &mut TsvWriter<W>,
+    file: &str,
+    query: &str,
+    args: &[DatumWithOid],
+    action: Option<usize>,
+    counts: &mut ActionCounts,
+) -> LoadResult<()> {
+    let columns = tsv.columns();
     Spi::connect(|client| -> LoadResult<()> {
-        let mut cursor = client.try_open_cursor(query, &[]).map_err(spi_error)?;
+        let mut cursor = client.try_open_cursor(query, args).map_err(spi_error)?;
         loop {
             let batch = cursor.fetch(BATCH).map_err(spi_error)?;
             if batch.is_empty() {
@@ -231,6 +347,11 @@ fn write_rows<W: Write>(out: W, file: &str, header: &[&str], query: &str) -> Loa
                 for i in 1..=columns {
                     values.push(row.get::<String>(i).map_err(spi_error)?);
                 }
+                match action.and_then(|i| values[i].as_deref()) {
+                    Some("D") => counts.deleted += 1,
+                    Some("U") => counts.updated += 1,
+                    _ => counts.inserted += 1,
+                }
                 tsv.write_record(values.iter().map(|v| v.as_deref()))
                     .map_err(io_error(file))?;
             }
@@ -238,6 +359,5 @@ fn write_rows<W: Write>(out: W, file: &str, header: &[&str], query: &str) -> Loa
             unsafe { pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable) };
         }
         Ok(())
-    })?;
-    Ok(tsv.records() as i64)
+    })
 }

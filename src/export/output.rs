@@ -96,8 +96,12 @@ pub fn export_to_path(
         );
     }
     let export_id = Spi::get_one_with_args::<i64>(
-        "INSERT INTO sinp_import.exports (path, archive_name, since, sources, datasets, include_restricted, format)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING export_id",
+        // next_since is read before the export reads any row: a transaction running now may
+        // commit what this export does not see.
+        "INSERT INTO sinp_import.exports (path, archive_name, since, sources, datasets, include_restricted, format,
+                                         next_since)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, sinp_import.oldest_running_transaction())
+         RETURNING export_id",
         &[
             path.into(),
             archive_name.as_str().into(),

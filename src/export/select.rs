@@ -121,13 +121,17 @@ pub fn field_expression(entity: &Entity, field: &Field, alias: &str) -> (String,
 
 /// The SELECT of an entity's records, every field of the format in file order (NULL where the
 /// target has no column for it: versions of GeoNature differ), of the rows in its TEMP table of
-/// exported ids.
-pub fn rows_query(entity: &Entity, target_columns: &HashSet<String>) -> String {
+/// exported ids: all of them as I rows (a full export), or the I and U rows of a differential
+/// with their action.
+pub fn rows_query(entity: &Entity, target_columns: &HashSet<String>, differential: bool) -> String {
     let mut columns = Vec::new();
     let mut joins = Vec::new();
     for (i, f) in entity.fields.iter().enumerate() {
         match f.target_column() {
             Some(c) if !target_columns.contains(c) => columns.push("NULL::text".to_string()),
+            _ if differential && matches!(f.role, Role::Action(_)) => {
+                columns.push("e.action".to_string())
+            }
             _ => {
                 let (expression, join) = field_expression(entity, f, &format!("j{i}"));
                 columns.push(expression);
@@ -143,8 +147,68 @@ pub fn rows_query(entity: &Entity, target_columns: &HashSet<String>) -> String {
             ("exported", &exported_table(entity)),
             ("id", &ident(entity.id_column)),
             ("joins", &joins.join("\n")),
+            (
+                "written",
+                if differential {
+                    " AND e.action <> 'D'"
+                } else {
+                    ""
+                },
+            ),
         ],
     )
+}
+
+/// The D rows of a differential, as records of the entity's file: the key (and an observation's
+/// code_source and source_id), 'D', NULL elsewhere; `statement` is "deleted rows" or "withdrawn
+/// rows" (sql/export.sql).
+pub fn deleted_query(entity: &Entity, statement_name: &str) -> String {
+    let columns: Vec<&str> = entity
+        .fields
+        .iter()
+        .map(|f| match f.role {
+            Role::Key(_) => "d.key",
+            Role::Action(_) => "'D'",
+            _ if entity.name == "synthese" && f.name == "code_source" => "d.code_source",
+            _ if entity.name == "synthese" && f.name == "source_id" => "d.source_id",
+            _ => "NULL::text",
+        })
+        .collect();
+    render(
+        statement(statement_name),
+        &[
+            ("columns", &columns.join(", ")),
+            ("table", &entity.qualified_table()),
+            ("key", &ident(entity.key_column())),
+        ],
+    )
+}
+
+/// A differential's TEMP table of an entity's exported ids and actions (sql/export.sql,
+/// "differential ..."), built from its scope (the full export's table, renamed).
+pub fn differential_statement(entity: &Entity, restricted: &str) -> String {
+    if entity.name == "synthese" {
+        return render(
+            statement("differential synthese"),
+            &[("restricted", restricted)],
+        );
+    }
+    render(
+        statement("differential"),
+        &[
+            ("exported", &exported_table(entity)),
+            ("scope", &scope_table(entity)),
+            ("table", &entity.qualified_table()),
+            ("id", &ident(entity.id_column)),
+            ("key", &ident(entity.key_column())),
+            ("named", statement(&format!("named {}", entity.name))),
+        ],
+    )
+}
+
+/// The full export's TEMP table of an entity's ids, renamed so for a differential.
+pub fn scope_table(entity: &Entity) -> String {
+    format!("sinp_scope_{}", entity.name)
 }
 
 /// The TEMP table of the ids of an entity's rows that go out (sql/export.sql, "exported ...").
@@ -170,9 +234,27 @@ mod tests {
     fn every_field_of_every_entity_has_an_expression() {
         for entity in ENTITIES {
             let all = entity.fields.iter().filter_map(|f| f.target_column());
-            let query = rows_query(entity, &all.map(str::to_string).collect());
+            let all: HashSet<String> = all.map(str::to_string).collect();
+            for differential in [false, true] {
+                let query = rows_query(entity, &all, differential);
+                assert!(!query.contains('{'), "{}: {query}", entity.name);
+                assert_eq!(query.contains("e.action"), differential, "{query}");
+            }
             assert_eq!(header(entity).len(), entity.fields.len());
-            assert!(!query.contains('{'), "{}: {query}", entity.name);
+            for name in ["deleted rows", "withdrawn rows"] {
+                let query = deleted_query(entity, name);
+                assert!(!query.contains('{'), "{}: {query}", entity.name);
+                assert!(
+                    query.contains("\nSELECT ") && query.contains("'D'"),
+                    "{query}"
+                );
+            }
+            let differential = differential_statement(entity, "false");
+            assert!(
+                !differential.contains('{'),
+                "{}: {differential}",
+                entity.name
+            );
         }
     }
 
@@ -198,6 +280,12 @@ mod tests {
             "LEFT JOIN gn_meta.t_acquisition_frameworks AS j ON j.id_acquisition_framework = t.acquisition_framework_parent_id"
         ));
         assert_eq!(field(&SYNTHESE, "meta_last_action"), "'I' | ");
+        let deleted = deleted_query(&SYNTHESE, "deleted rows");
+        let record = deleted.lines().find(|l| l.starts_with("SELECT")).unwrap();
+        assert!(record.starts_with("SELECT d.key, "), "{record}");
+        assert_eq!(record.matches("d.code_source").count(), 1, "{record}");
+        assert_eq!(record.matches("d.source_id").count(), 1, "{record}");
+        assert_eq!(record.matches("'D'").count(), 1, "{record}");
         assert_eq!(ident("Odd \"name\""), "\"Odd \"\"name\"\"\"");
     }
 }

@@ -363,3 +363,20 @@ fn validations_statement(entity: &str, suffix: &str) -> LoadResult<Option<&'stat
     .unwrap_or(false);
     Ok(exists.then_some(body))
 }
+
+/// The change log's record of what this load wrote (sql/merge.sql "log written"), when
+/// log_changes() installed it: its write triggers were disabled with the others. As the log's
+/// owner: a loader is granted nothing of it.
+pub fn log_written() -> LoadResult<()> {
+    const LOG: &str = "sinp_import.changed_rows";
+    as_owner_of(LOG, &["sinp_written"], || {
+        let logging = Spi::get_one::<bool>("SELECT EXISTS (SELECT FROM sinp_import.logged_tables)")
+            .map_err(spi_error)?
+            .unwrap_or(false);
+        if logging {
+            Spi::run(statement("log written").expect("sql/merge.sql has log written"))
+                .map_err(spi_error)?;
+        }
+        Ok(())
+    })
+}

@@ -610,6 +610,7 @@ fn apply(
         note_unrestricted_lines(ctx, staged, how)?;
     }
     if let Some(disabled) = disabled {
+        merge::log_written()?;
         disabled.enable()?;
     }
     for staged in &staged_entities {

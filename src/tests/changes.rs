@@ -1,4 +1,4 @@
-//! The deletion log (docs/export.md): log_deletions() installs a statement trigger on each table
+//! The deletion log (docs/export.md): log_changes() installs a statement trigger on each table
 //! the loader writes, and every deletion, by a load's D rows or by a plain DELETE, is recorded with
 //! the keys a differential export sends.
 
@@ -36,10 +36,10 @@ mod tests {
     #[pg_test]
     fn every_deletion_is_logged_with_its_keys() {
         setup_target();
-        let installed = text("SELECT sinp_import.log_deletions()").unwrap();
+        let installed = text("SELECT sinp_import.log_changes()").unwrap();
         assert!(installed.contains("gn_synthese.synthese"), "{installed}");
         assert_eq!(count(TRIGGERS), 6);
-        Spi::run("SELECT sinp_import.log_deletions()").unwrap();
+        Spi::run("SELECT sinp_import.log_changes()").unwrap();
         assert_eq!(count(TRIGGERS), 6, "idempotent");
         assert_eq!(count("SELECT count(*) FROM sinp_import.logged_tables"), 6);
 
@@ -125,6 +125,6 @@ mod tests {
     fn only_the_tables_owner_installs_it() {
         setup_target();
         Spi::run("CREATE ROLE sinp_test_not_owner; GRANT USAGE ON SCHEMA sinp_import TO sinp_test_not_owner; SET LOCAL ROLE sinp_test_not_owner").unwrap();
-        Spi::run("SELECT sinp_import.log_deletions()").unwrap();
+        Spi::run("SELECT sinp_import.log_changes()").unwrap();
     }
 }

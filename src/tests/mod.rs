@@ -13,6 +13,7 @@ mod changes;
 mod corpus;
 mod differential;
 mod export;
+mod export_differential;
 mod geonature;
 mod partitioned;
 mod privileges;

@@ -86,6 +86,11 @@ impl<W: Write> TsvWriter<W> {
         self.records
     }
 
+    /// The values a record has: the header's names.
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+
     pub fn into_inner(self) -> W {
         self.out
     }
