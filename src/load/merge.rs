@@ -369,6 +369,16 @@ fn validations_statement(entity: &str, suffix: &str) -> LoadResult<Option<&'stat
 /// owner: a loader is granted nothing of it.
 pub fn log_written() -> LoadResult<()> {
     const LOG: &str = "sinp_import.changed_rows";
+    // A library newer than the extension's objects (before ALTER EXTENSION ... UPDATE) still loads.
+    let installed = Spi::get_one::<bool>(
+        "SELECT pg_catalog.to_regclass('sinp_import.logged_tables') IS NOT NULL
+            AND pg_catalog.to_regclass('sinp_import.changed_rows') IS NOT NULL",
+    )
+    .map_err(spi_error)?
+    .unwrap_or(false);
+    if !installed {
+        return Ok(());
+    }
     as_owner_of(LOG, &["sinp_written"], || {
         let logging = Spi::get_one::<bool>("SELECT EXISTS (SELECT FROM sinp_import.logged_tables)")
             .map_err(spi_error)?
