@@ -243,6 +243,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'sinp_import.prune_changes(): the time is NULL',
               HINT = 'Name the time before which no differential export will be asked: SELECT sinp_import.prune_changes(now() - interval ''90 days'');';
     END IF;
+    IF NOT (pg_catalog.has_table_privilege('sinp_import.deleted_rows', 'DELETE')
+            AND pg_catalog.has_table_privilege('sinp_import.logged_tables', 'UPDATE')) THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+              MESSAGE = pg_catalog.format('permission denied: %s may not prune the change log', CURRENT_USER),
+              DETAIL = 'Pruning removes what differential exports would send: it needs DELETE on sinp_import.deleted_rows and UPDATE on sinp_import.logged_tables.',
+              HINT = 'Run it as the extension''s owner, or as a superuser.';
+    END IF;
     DELETE FROM sinp_import.deleted_rows AS d WHERE d.deleted_at OPERATOR(pg_catalog.<) before;
     GET DIAGNOSTICS pruned = ROW_COUNT;
     -- Differential exports can no longer start before it.

@@ -7,14 +7,14 @@ use sinp_bench::{DiffOptions, SynthOptions};
 
 use super::{count, load_bytes, setup_target, text};
 
-fn base() -> SynthOptions {
+pub(super) fn base() -> SynthOptions {
     SynthOptions {
         rows: 300,
         ..SynthOptions::default()
     }
 }
 
-fn differential_archive() -> Vec<u8> {
+pub(super) fn differential_archive() -> Vec<u8> {
     let diff = DiffOptions {
         updates: 20,
         deletes: 15,
@@ -126,5 +126,44 @@ mod tests {
         setup_target();
         Spi::run("CREATE ROLE sinp_test_not_owner; GRANT USAGE ON SCHEMA sinp_import TO sinp_test_not_owner; SET LOCAL ROLE sinp_test_not_owner").unwrap();
         Spi::run("SELECT sinp_import.log_changes()").unwrap();
+    }
+
+    #[pg_test]
+    fn pruning_removes_old_deletions_and_differentials_start_after_it() {
+        setup_target();
+        Spi::run("SELECT sinp_import.log_changes()").unwrap();
+        Spi::run(
+            "INSERT INTO gn_synthese.t_sources (name_source) VALUES ('to be pruned');
+             DELETE FROM gn_synthese.t_sources WHERE name_source = 'to be pruned'",
+        )
+        .unwrap();
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.changed_rows WHERE entity = 'source'"),
+            0,
+            "a deleted row leaves changed_rows"
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.deleted_rows WHERE key = 'to be pruned' AND created_at IS NOT NULL"),
+            1,
+            "created after the log began"
+        );
+        Spi::run("SELECT set_config('sinp_test.pruned', clock_timestamp()::text, true)").unwrap();
+        assert_eq!(
+            count("SELECT sinp_import.prune_changes(current_setting('sinp_test.pruned')::timestamptz)"),
+            1
+        );
+        assert_eq!(count("SELECT count(*) FROM sinp_import.deleted_rows"), 0);
+        assert_eq!(
+            count("SELECT count(*) FROM sinp_import.logged_tables WHERE logged_since = current_setting('sinp_test.pruned')::timestamptz"),
+            6
+        );
+    }
+
+    #[pg_test(error = "permission denied: sinp_test_pruner may not prune the change log")]
+    fn only_the_logs_owner_prunes_it() {
+        setup_target();
+        Spi::run("SELECT sinp_import.log_changes()").unwrap();
+        Spi::run("CREATE ROLE sinp_test_pruner; GRANT USAGE ON SCHEMA sinp_import TO sinp_test_pruner; SET LOCAL ROLE sinp_test_pruner").unwrap();
+        Spi::run("SELECT sinp_import.prune_changes(now())").unwrap();
     }
 }

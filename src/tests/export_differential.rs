@@ -4,30 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use pgrx::prelude::*;
-use sinp_bench::{DiffOptions, SynthOptions};
-
+use super::changes::{base, differential_archive};
 use super::export::{baseline, empty_target, members, written_tables};
 use super::{count, load_bytes, setup_target, text};
-
-fn base() -> SynthOptions {
-    SynthOptions {
-        rows: 300,
-        ..SynthOptions::default()
-    }
-}
-
-fn differential_archive() -> Vec<u8> {
-    let diff = DiffOptions {
-        updates: 20,
-        deletes: 15,
-        inserts: 5,
-        ..DiffOptions::default()
-    };
-    let mut out = std::io::Cursor::new(Vec::new());
-    sinp_bench::write_diff_archive(&base(), &diff, &mut out).unwrap();
-    out.into_inner()
-}
+use pgrx::prelude::*;
 
 /// The export since the time kept in the setting sinp_test.since.
 fn export_since(include_restricted: bool) -> Vec<u8> {

@@ -16,8 +16,13 @@
 //! * **copy**: `COPY (bench/sql/baseline_export.sql) TO` a file: the observations' records, the
 //!   same columns, codes joined, uncompressed.
 //!
-//! It prints the machine, the runs, and one line per size:
-//! `BENCH_EXPORT rows=<n> export_s=<x> copy_s=<y> ratio=<x/y> peak_rss_mb=<m> private_mb=<p>`.
+//! Then, once per size: the change log installed (`sinp_import.log_changes()`), a differential
+//! archive loaded (1 % of the rows updated, 0.1 % deleted, 0.1 % new; not timed), and
+//! `--repeat` times the **differential export** `since` before that load.
+//!
+//! It prints the machine, the runs, and two lines per size:
+//! `BENCH_EXPORT rows=<n> export_s=<x> copy_s=<y> ratio=<x/y> peak_rss_mb=<m> private_mb=<p>`,
+//! `BENCH_EXPORT_DIFF rows=<n> inserted=<i> updated=<u> deleted=<d> export_s=<x>`.
 //!
 //! Run it as the postgres OS user. Databases named `sinp_benchexport_*` are dropped at start and
 //! end, and the files it writes in `--dir`. `PGOPTIONS` is passed to every connection.
@@ -29,7 +34,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use postgres::Client;
-use sinp_bench::write_synthetic_archive;
+use sinp_bench::{write_diff_archive, write_synthetic_archive, DiffOptions};
 
 #[path = "../driver.rs"]
 mod driver;
@@ -87,6 +92,22 @@ fn parse_args(args: &[String]) -> Result<Options> {
     Ok(options)
 }
 
+/// Loads an archive (not timed); an error unless every file was applied.
+fn load_applied(client: &mut Client, archive: &std::path::Path, what: &str) -> Result<()> {
+    let statuses: Vec<String> = client
+        .query(
+            "SELECT DISTINCT status FROM sinp_import.load_archive($1::text)",
+            &[&path_text(archive)?],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if statuses != ["applied"] {
+        return Err(format!("{what} ended {statuses:?}").into());
+    }
+    Ok(())
+}
+
 /// The loaded target of one size: the extension, the target schema, the areas, the archive.
 fn load_target(options: &Options, admin: &mut Client, rows: usize) -> Result<Machine> {
     let archive = options
@@ -104,17 +125,7 @@ fn load_target(options: &Options, admin: &mut Client, rows: usize) -> Result<Mac
     client.batch_execute(REFERENTIALS_SQL)?;
     client.batch_execute("ANALYZE ref_geo.l_areas")?;
     let start = Instant::now();
-    let statuses: Vec<String> = client
-        .query(
-            "SELECT DISTINCT status FROM sinp_import.load_archive($1::text)",
-            &[&path_text(&archive)?],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    if statuses != ["applied"] {
-        return Err(format!("the load of {rows} rows ended {statuses:?}").into());
-    }
+    load_applied(&mut client, &archive, &format!("the load of {rows} rows"))?;
     eprintln!(
         "sinp-bench-export: {rows} rows loaded in {:.1} s (not timed)",
         start.elapsed().as_secs_f64()
@@ -193,6 +204,73 @@ fn timed_copy(options: &Options, rows: usize, n: usize) -> Result<Run> {
     })
 }
 
+/// The differential export of a day's changes: 1 % of the rows updated, 0.1 % deleted and new,
+/// loaded after the change log was installed; the median of `--repeat` exports since then.
+fn timed_differential(options: &Options, rows: usize) -> Result<String> {
+    let mut client = options.server.connect(LOADED_DB)?;
+    client.batch_execute("SELECT sinp_import.log_changes()")?;
+    let since: String = client
+        .query_one("SELECT clock_timestamp()::text", &[])?
+        .get(0);
+    let diff = DiffOptions {
+        updates: (rows / 100).max(1),
+        deletes: (rows / 1000).max(1),
+        inserts: (rows / 1000).max(1),
+        ..DiffOptions::default()
+    };
+    let archive = options
+        .dir
+        .join(format!("2020-09-15_sinp_paca_benchexport-diff-{rows}.zip"));
+    write_diff_archive(&synth_options(rows), &diff, File::create(&archive)?)?;
+    let loaded = load_applied(
+        &mut client,
+        &archive,
+        &format!("the differential load of {rows} rows"),
+    );
+    remove_file_if_any(&archive);
+    loaded?;
+    client.batch_execute("VACUUM ANALYZE")?;
+    let mut seconds = Vec::new();
+    let mut counts = (0, 0, 0);
+    for n in 0..options.repeat {
+        let path = options.dir.join(format!(
+            "2026-12-02_sinp_paca_benchexport-diff-{rows}-{n}.zip"
+        ));
+        remove_file_if_any(&path);
+        let mut client = options.server.connect(LOADED_DB)?;
+        let start = Instant::now();
+        let row = client.query_one(
+            "SELECT sum(inserted)::bigint, sum(updated)::bigint, sum(deleted)::bigint
+               FROM sinp_import.export_archive($1::text, since => $2::text::timestamptz, include_restricted => true)",
+            &[&path_text(&path)?, &since],
+        )?;
+        seconds.push(start.elapsed().as_secs_f64());
+        counts = (
+            row.get::<_, i64>(0),
+            row.get::<_, i64>(1),
+            row.get::<_, i64>(2),
+        );
+        println!(
+            "  differential run {n}: {:.3} s ({} I, {} U, {} D rows)",
+            seconds[n], counts.0, counts.1, counts.2
+        );
+        remove_file_if_any(&path);
+    }
+    if counts.2 < diff.deletes as i64 || counts.0 < diff.inserts as i64 {
+        return Err(format!(
+            "the differential export carried {counts:?}, not the changes {diff:?}"
+        )
+        .into());
+    }
+    Ok(format!(
+        "BENCH_EXPORT_DIFF rows={rows} inserted={} updated={} deleted={} export_s={:.3}",
+        counts.0,
+        counts.1,
+        counts.2,
+        median(seconds.into_iter())
+    ))
+}
+
 fn bench_size(options: &Options, admin: &mut Client, rows: usize) -> Result<(Machine, String)> {
     let machine = load_target(options, admin, rows)?;
     let (mut exports, mut copies) = (Vec::new(), Vec::new());
@@ -226,10 +304,11 @@ fn bench_size(options: &Options, admin: &mut Client, rows: usize) -> Result<(Mac
         .map(|m| m.private_kb)
         .max()
         .unwrap_or(0);
+    let differential = timed_differential(options, rows)?;
     Ok((
         machine,
         format!(
-            "BENCH_EXPORT rows={rows} export_s={export_s:.3} copy_s={copy_s:.3} ratio={:.3} peak_rss_mb={:.0} private_mb={:.0}",
+            "BENCH_EXPORT rows={rows} export_s={export_s:.3} copy_s={copy_s:.3} ratio={:.3} peak_rss_mb={:.0} private_mb={:.0}\n{differential}",
             export_s / copy_s,
             kb_to_mb(peak),
             kb_to_mb(private)
