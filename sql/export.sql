@@ -90,13 +90,13 @@ SELECT t.id_source AS id
 
 -- name: differential synthese
 -- The observations changed since $4, of the sources and datasets asked for. A restricted one,
--- when restricted observations stay home, is withdrawn: a D row, unless it was created since $4
--- (its receiver never had it).
+-- when restricted observations stay home, is left out; one that a write since $4 made restricted
+-- is withdrawn: a D row, unless it was created since $4 (its receiver never had it).
 CREATE TEMP TABLE sinp_exported ON COMMIT DROP AS
 SELECT x.id, x.action
   FROM (SELECT t.id_synthese AS id,
                CASE WHEN NOT $3::boolean AND {restricted}
-                    THEN CASE WHEN c.created_at IS NULL OR c.created_at <= $4 THEN 'D' END
+                    THEN CASE WHEN c.withdrawn_at > $4 AND (c.created_at IS NULL OR c.created_at <= $4) THEN 'D' END
                     WHEN c.created_at > $4 AND NOT EXISTS (
                          SELECT FROM sinp_import.deleted_rows AS d
                           WHERE d.entity = 'synthese' AND d.key = t.unique_id_sinp::text AND d.deleted_at > $4
@@ -206,8 +206,8 @@ SELECT {columns}
  ORDER BY d.key;
 
 -- name: withdrawn rows
--- The D rows of observations changed since $4 and restricted now, when restricted observations
--- stay home ("differential synthese"): their receiver must not keep them.
+-- The D rows of observations made restricted since $4, when restricted observations stay home
+-- ("differential synthese"): their receiver must not keep them.
 SELECT {columns}
   FROM (SELECT t.unique_id_sinp::text AS key, s.name_source AS code_source, t.entity_source_pk_value AS source_id
           FROM sinp_exported AS e

@@ -159,9 +159,12 @@ SELECT '{entity}', id, true, true FROM inserted;
 -- name: classify synthese
 -- As "classify", and an observation's stored geometry kept beside its row of the archive: an
 -- update that leaves it as it was keeps its area links (most rows of a nightly differential).
+-- Whether it is restricted as stored, too ({restricted}: sinp_import.restricted_condition('t')): the
+-- change log notes the observations a load makes restricted ("log withdrawn").
 ALTER TABLE {stage} ADD COLUMN IF NOT EXISTS _stored_geom public.geometry;
+ALTER TABLE {stage} ADD COLUMN IF NOT EXISTS _stored_restricted boolean;
 UPDATE {stage} AS s
-   SET _exists = true, _stored_geom = t.the_geom_local
+   SET _exists = true, _stored_geom = t.the_geom_local, _stored_restricted = {restricted}
   FROM gn_synthese.synthese AS t
  WHERE t.unique_id_sinp = s.unique_id_sinp;
 
@@ -725,3 +728,17 @@ SELECT DISTINCT ON (w.entity, w.id) w.entity, w.id,
  ORDER BY w.entity, w.id, w.inserted DESC
 ON CONFLICT (entity, id) DO UPDATE
    SET changed_at = excluded.changed_at, created_at = coalesce(c.created_at, excluded.created_at);
+
+-- name: log withdrawn
+-- The observations this load made restricted (unrestricted as stored before it, restricted now,
+-- the sensitivity rules applied): a differential export that leaves restricted observations out
+-- sends their D rows, since their receivers may have them ({stage}: the synthese's staging
+-- table, {restricted}: sinp_import.restricted_condition('t')).
+UPDATE sinp_import.changed_rows AS c
+   SET withdrawn_at = pg_catalog.clock_timestamp()
+  FROM sinp_written AS w
+  JOIN gn_synthese.synthese AS t ON t.id_synthese = w.id
+  JOIN {stage} AS s ON s.unique_id_sinp = t.unique_id_sinp
+ WHERE w.entity = 'synthese' AND NOT w.inserted
+   AND c.entity = 'synthese' AND c.id = w.id
+   AND s._exists AND NOT coalesce(s._stored_restricted, true) AND {restricted};

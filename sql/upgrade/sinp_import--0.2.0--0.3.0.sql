@@ -206,6 +206,9 @@ CREATE TABLE sinp_import.changed_rows (
     id         integer NOT NULL,
     created_at timestamptz,
     changed_at timestamptz NOT NULL,
+    -- An observation: when a write last made it restricted (it was not): a differential export
+    -- that leaves restricted observations out withdraws it from its receivers with a D row.
+    withdrawn_at timestamptz,
     PRIMARY KEY (entity, id)
 );
 CREATE INDEX changed_rows_changed_at_idx ON sinp_import.changed_rows (entity, changed_at);
@@ -214,6 +217,7 @@ COMMENT ON COLUMN sinp_import.changed_rows.entity IS 'The entity of the row (syn
 COMMENT ON COLUMN sinp_import.changed_rows.id IS 'The row''s serial id in its table (id_synthese, id_dataset, ...).';
 COMMENT ON COLUMN sinp_import.changed_rows.created_at IS 'When it was inserted; NULL when before the log began.';
 COMMENT ON COLUMN sinp_import.changed_rows.changed_at IS 'When it was last inserted or updated.';
+COMMENT ON COLUMN sinp_import.changed_rows.withdrawn_at IS 'An observation: when a write last made it restricted (it was not before).';
 
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.deleted_rows', '');
 SELECT pg_catalog.pg_extension_config_dump('sinp_import.changed_rows', '');
@@ -304,6 +308,17 @@ BEGIN
       FROM pg_catalog.unnest(ids) AS i(id)
     ON CONFLICT (entity, id) DO UPDATE
        SET changed_at = excluded.changed_at, created_at = coalesce(c.created_at, excluded.created_at);
+    -- The observations this UPDATE made restricted (the trigger's OLD table is "previous"), by
+    -- the one definition, sinp_import.restricted_condition().
+    IF TG_ARGV[0] OPERATOR(pg_catalog.=) 'synthese' AND NOT inserted THEN
+        EXECUTE pg_catalog.format(
+            'UPDATE sinp_import.changed_rows AS c SET withdrawn_at = $1
+               FROM written AS t JOIN previous AS o ON o.id_synthese OPERATOR(pg_catalog.=) t.id_synthese
+              WHERE c.entity OPERATOR(pg_catalog.=) ''synthese'' AND c.id OPERATOR(pg_catalog.=) t.id_synthese
+                AND %s AND NOT %s',
+            sinp_import.restricted_condition('t'), sinp_import.restricted_condition('o'))
+        USING written_at;
+    END IF;
     RETURN NULL;
 END
 $function$;
@@ -349,19 +364,21 @@ BEGIN
          ORDER BY v.n
     LOOP
         FOR g IN
-            SELECT x.trigger, x.event, x.transition, x.function
-              FROM (VALUES ('sinp_import_log_deleted_rows', 'DELETE', 'OLD', 'log_deleted_rows'),
-                           ('sinp_import_log_inserted_rows', 'INSERT', 'NEW', 'log_written_rows'),
-                           ('sinp_import_log_updated_rows', 'UPDATE', 'NEW', 'log_written_rows'))
-                   AS x(trigger, event, transition, function)
+            SELECT x.trigger, x.event, x.referencing, x.function
+              FROM (VALUES ('sinp_import_log_deleted_rows', 'DELETE', 'OLD TABLE AS deleted', 'log_deleted_rows'),
+                           ('sinp_import_log_inserted_rows', 'INSERT', 'NEW TABLE AS written', 'log_written_rows'),
+                           -- An observation's old row too: whether the update made it restricted.
+                           ('sinp_import_log_updated_rows', 'UPDATE',
+                            CASE t.entity WHEN 'synthese' THEN 'OLD TABLE AS previous NEW TABLE AS written'
+                                          ELSE 'NEW TABLE AS written' END, 'log_written_rows'))
+                   AS x(trigger, event, referencing, function)
              WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS r
                                 WHERE r.tgrelid OPERATOR(pg_catalog.=) t.relation
                                   AND r.tgname OPERATOR(pg_catalog.=) x.trigger)
         LOOP
             EXECUTE pg_catalog.format(
-                'CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s TABLE AS %I FOR EACH STATEMENT EXECUTE FUNCTION sinp_import.%I(%L)',
-                g.trigger, g.event, t.name, g.transition,
-                CASE g.transition WHEN 'OLD' THEN 'deleted' ELSE 'written' END, g.function, t.entity);
+                'CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s FOR EACH STATEMENT EXECUTE FUNCTION sinp_import.%I(%L)',
+                g.trigger, g.event, t.name, g.referencing, g.function, t.entity);
         END LOOP;
         INSERT INTO sinp_import.logged_tables (table_name, entity) VALUES (t.name, t.entity)
         ON CONFLICT (table_name) DO NOTHING;

@@ -19,10 +19,16 @@ pub const OUT_OF_STEP_LINES: i64 = 1000;
 /// Runs the entity's `prepare` statements, then marks the staged rows whose key the target has.
 pub fn classify(entity: &Entity) -> LoadResult<()> {
     let stage = stage_table(entity);
+    // Whether an observation is restricted as stored, before the load writes it: the change log
+    // knows from it which ones the load made restricted (withdrawn from differential exports).
+    let restricted = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
+        .map_err(spi_error)?
+        .unwrap_or_else(|| "true".to_string());
     let vars = [
         ("stage", stage.as_str()),
         ("table", &entity.qualified_table()),
         ("key", &quote_ident(entity.key_column())),
+        ("restricted", restricted.as_str()),
     ];
     for (_, body) in statements_for("prepare", entity.name) {
         Spi::run(&render(body, &vars)).map_err(spi_error)?;

@@ -379,13 +379,34 @@ pub fn log_written() -> LoadResult<()> {
     if !installed {
         return Ok(());
     }
-    as_owner_of(LOG, &["sinp_written"], || {
+    let synthese_stage = stage_table(&crate::spec::SYNTHESE);
+    let staged_synthese = Spi::get_one_with_args::<bool>(
+        "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+        &[synthese_stage.as_str().into()],
+    )
+    .map_err(spi_error)?
+    .unwrap_or(false);
+    let restricted = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
+        .map_err(spi_error)?
+        .unwrap_or_else(|| "true".to_string());
+    let mut reads = vec!["sinp_written"];
+    if staged_synthese {
+        reads.push(&synthese_stage);
+    }
+    as_owner_of(LOG, &reads, || {
         let logging = Spi::get_one::<bool>("SELECT EXISTS (SELECT FROM sinp_import.logged_tables)")
             .map_err(spi_error)?
             .unwrap_or(false);
         if logging {
             Spi::run(statement("log written").expect("sql/merge.sql has log written"))
                 .map_err(spi_error)?;
+            if staged_synthese {
+                Spi::run(&render(
+                    statement("log withdrawn").expect("sql/merge.sql has log withdrawn"),
+                    &[("stage", &synthese_stage), ("restricted", &restricted)],
+                ))
+                .map_err(spi_error)?;
+            }
         }
         Ok(())
     })

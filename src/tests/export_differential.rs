@@ -226,6 +226,93 @@ mod tests {
         assert_eq!(of_source("another source"), 0);
     }
 
+    #[pg_test]
+    fn a_load_that_makes_an_observation_restricted_withdraws_it_and_nothing_else() {
+        setup_target();
+        Spi::run("SELECT sinp_import.log_changes()").unwrap();
+        let before = baseline();
+        let loaded = load_bytes(
+            &sinp_bench::synthetic_archive_bytes(&base()),
+            "2020-08-26_sinp_paca_diff.zip",
+            "strict",
+            false,
+        );
+        assert!(loaded.iter().all(|r| r.0 == "applied"), "{loaded:?}");
+        let restricted = text("SELECT sinp_import.restricted_condition('s')").unwrap();
+        let full = || {
+            Spi::get_one::<Vec<u8>>(
+                "SELECT sinp_import.export_archive_bytes(include_restricted => true)",
+            )
+            .unwrap()
+            .unwrap()
+        };
+        let as_it_was = full();
+        // The provider's next version of one observation: confidential (its date moves on).
+        let made_private = text(&format!(
+            "SELECT min(s.unique_id_sinp::text) FROM gn_synthese.synthese AS s WHERE NOT {restricted}"
+        ))
+        .unwrap();
+        Spi::run_with_args(
+            "UPDATE gn_synthese.synthese AS s
+                SET additional_data = coalesce(s.additional_data, '{}') || jsonb_build_object('confidential', true)
+              WHERE s.unique_id_sinp = $1::uuid",
+            &[made_private.as_str().into()],
+        )
+        .unwrap();
+        let next_version = full();
+        // The database as it was, then that version loaded after T.
+        empty_target(&before);
+        let reloaded = load_bytes(&as_it_was, "2026-12-01_sinp_paca_full.zip", "strict", false);
+        assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+        mark_since();
+        let next = load_bytes(
+            &next_version,
+            "2026-12-02_sinp_paca_full.zip",
+            "strict",
+            false,
+        );
+        let synthese = next.iter().find(|r| r.1 == "synthese").unwrap();
+        // The observation, and those stored without a version (FORMAT.md §7 updates them always).
+        assert_eq!(synthese.0, "applied", "{next:?}");
+        assert_eq!(
+            synthese.3,
+            1 + count("SELECT count(*) FROM gn_synthese.synthese WHERE meta_update_date IS NULL"),
+            "{next:?}"
+        );
+        // An observation restricted all along, changed after T: its receivers never had it.
+        Spi::run(&format!(
+            "UPDATE gn_synthese.synthese AS s SET nom_cite = 'changed, restricted all along'
+              WHERE s.id_synthese = (SELECT min(s.id_synthese) FROM gn_synthese.synthese AS s
+                                      WHERE {restricted} AND s.meta_update_date IS NOT NULL
+                                        AND s.unique_id_sinp::text <> '{made_private}')"
+        ))
+        .unwrap();
+        let left_out = export_since(false);
+        let records = members(&left_out)["synthese.csv"].clone();
+        // meta_last_action is the last field.
+        let withdrawn: Vec<&str> = records.lines().filter(|l| l.ends_with("\tD")).collect();
+        assert_eq!(withdrawn.len(), 1, "{withdrawn:?}");
+        assert!(withdrawn[0].starts_with(&made_private), "{withdrawn:?}");
+        assert!(
+            !records.contains("changed, restricted all along"),
+            "a restricted observation stays out"
+        );
+        assert_eq!(
+            actions(&left_out, "synthese.csv").get("U").copied(),
+            Some(count(&format!(
+                "SELECT count(*) FROM gn_synthese.synthese AS s WHERE s.meta_update_date IS NULL AND NOT {restricted}"
+            )) as usize),
+            "the unrestricted observations the load updated"
+        );
+        assert_eq!(
+            actions(&export_since(true), "synthese.csv")
+                .get("U")
+                .copied(),
+            Some(synthese.3 as usize + 1),
+            "with restricted observations, every row the load and the UPDATE changed, as U rows"
+        );
+    }
+
     #[pg_test(error = "a differential export (since) needs the change log, which is not installed")]
     fn a_differential_export_needs_the_change_log() {
         setup_target();
