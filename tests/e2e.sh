@@ -367,7 +367,8 @@ install -m 644 tests/fixtures/extension/sinp_import--0.1.0.sql "$(pg_config --sh
 DB_UPGRADE=sinp_e2e_upgrade
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_UPGRADE WITH (FORCE)" -c "CREATE DATABASE $DB_UPGRADE"
 psql_db $DB_UPGRADE -c "CREATE EXTENSION sinp_import VERSION '0.1.0' CASCADE" -c "SELECT sinp_import.create_target_schema()" -f tests/sql/areas.sql -f tests/sql/referentials.sql \
-  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip')" >/dev/null 2>&1
+  -c "SELECT * FROM sinp_import.load_archive('$ARCHIVES/2020-02-13_sinp_paca_cenpaca.zip')" >/tmp/sinp-e2e-upgrade.log 2>&1 \
+  || { echo "FAIL - 0.1.0 installed and loaded with this library:"; grep ERROR /tmp/sinp-e2e-upgrade.log | sed 's/^/       /'; exit 1; }
 psql_db $DB_UPGRADE -c "ALTER EXTENSION sinp_import UPDATE" >/dev/null
 check "updated to the default version" $DB_UPGRADE \
   "SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'sinp_import') FROM pg_extension WHERE extname = 'sinp_import'" "t"

@@ -3,9 +3,10 @@
 //! time, and written into the ZIP as it comes: memory holds one batch, not the export.
 
 pub mod output;
+pub mod pipeline;
 pub mod select;
 
-use std::io::{Cursor, Seek, Write};
+use std::io::{Cursor, Write};
 
 use crate::archive::write::{meta_archive_ini, ArchiveFormat, ArchiveWriter};
 use crate::error::{LoadError, LoadResult};
@@ -124,7 +125,7 @@ impl ExportOptions {
 pub fn export_bytes(options: &ExportOptions) -> LoadResult<(Vec<u8>, Vec<ExportedEntity>)> {
     check_options(options)?;
     let mut zip = ArchiveWriter::with_format(Cursor::new(Vec::new()), options.archive_format());
-    let counts = write_archive(&mut zip, options)?;
+    let counts = pipeline::with_writing_thread(&mut zip, |out| write_archive(out, options))?;
     let bytes = zip
         .finish()
         .map_err(io_error("the export's ZIP"))?
@@ -144,8 +145,8 @@ fn arguments(options: &ExportOptions, entity: &str) -> Vec<DatumWithOid<'static>
     ]
 }
 
-pub(crate) fn write_archive<W: Write + Seek>(
-    zip: &mut ArchiveWriter<W>,
+pub(crate) fn write_archive(
+    zip: &mut pipeline::Pipeline,
     options: &ExportOptions,
 ) -> LoadResult<Vec<ExportedEntity>> {
     // The export's statements are costed high (60 text columns a row) and would be compiled by

@@ -182,7 +182,7 @@ fn write_file(
         BufWriter::new(file.try_clone().map_err(io(path))?),
         options.archive_format(),
     );
-    let counts = write_archive(&mut zip, options)?;
+    let counts = super::pipeline::with_writing_thread(&mut zip, |out| write_archive(out, options))?;
     let out = zip.finish().map_err(io(path))?;
     let mut file = out.into_inner().map_err(|e| LoadError::Io {
         what: format!("\"{path}\""),

@@ -16,14 +16,30 @@ use crate::spec::{Entity, ENTITIES};
 /// Lines listed per out-of-step code and file; the others are counted in one more warning.
 pub const OUT_OF_STEP_LINES: i64 = 1000;
 
+/// sinp_import.restricted_condition('t'), or NULL where the extension's objects predate it (a
+/// library newer than them, before ALTER EXTENSION ... UPDATE, still loads).
+fn stored_restricted_condition() -> LoadResult<String> {
+    let defined = Spi::get_one::<bool>(
+        "SELECT pg_catalog.to_regprocedure('sinp_import.restricted_condition(text)') IS NOT NULL",
+    )
+    .map_err(spi_error)?
+    .unwrap_or(false);
+    if !defined {
+        return Ok("NULL::boolean".to_string());
+    }
+    Ok(
+        Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
+            .map_err(spi_error)?
+            .unwrap_or_else(|| "true".to_string()),
+    )
+}
+
 /// Runs the entity's `prepare` statements, then marks the staged rows whose key the target has.
 pub fn classify(entity: &Entity) -> LoadResult<()> {
     let stage = stage_table(entity);
     // Whether an observation is restricted as stored, before the load writes it: the change log
     // knows from it which ones the load made restricted (withdrawn from differential exports).
-    let restricted = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
-        .map_err(spi_error)?
-        .unwrap_or_else(|| "true".to_string());
+    let restricted = stored_restricted_condition()?;
     let vars = [
         ("stage", stage.as_str()),
         ("table", &entity.qualified_table()),
