@@ -187,10 +187,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            count(&format!(
-                "SELECT count(*) FROM gn_synthese.synthese AS s WHERE {restricted} AND s.unique_id_sinp::text = '{made_private}'"
-            )),
-            1,
+            Spi::get_one_with_args::<i64>(
+                &format!("SELECT count(*) FROM gn_synthese.synthese AS s WHERE {restricted} AND s.unique_id_sinp = $1::uuid"),
+                &[made_private.as_str().into()],
+            )
+            .unwrap(),
+            Some(1),
             "restricted now"
         );
         let left_out = export_since(false);
@@ -280,12 +282,15 @@ mod tests {
             "{next:?}"
         );
         // An observation restricted all along, changed after T: its receivers never had it.
-        Spi::run(&format!(
-            "UPDATE gn_synthese.synthese AS s SET nom_cite = 'changed, restricted all along'
-              WHERE s.id_synthese = (SELECT min(s.id_synthese) FROM gn_synthese.synthese AS s
-                                      WHERE {restricted} AND s.meta_update_date IS NOT NULL
-                                        AND s.unique_id_sinp::text <> '{made_private}')"
-        ))
+        Spi::run_with_args(
+            &format!(
+                "UPDATE gn_synthese.synthese AS s SET nom_cite = 'changed, restricted all along'
+                  WHERE s.id_synthese = (SELECT min(s.id_synthese) FROM gn_synthese.synthese AS s
+                                          WHERE {restricted} AND s.meta_update_date IS NOT NULL
+                                            AND s.unique_id_sinp <> $1::uuid)"
+            ),
+            &[made_private.as_str().into()],
+        )
         .unwrap();
         let left_out = export_since(false);
         let records = members(&left_out)["synthese.csv"].clone();
