@@ -88,6 +88,11 @@ SELECT t.id_source AS id
 -- changed, and every link resolves. Each row is I when created since $4 (and its key was not
 -- there before, deleted since), else U. Made in the order of the full export's tables.
 
+-- name: scope
+-- A full export's TEMP table of ids, set aside as the differential's scope ({exported} and
+-- {scope}: names the exporter gives, from the entity's name).
+ALTER TABLE pg_temp.{exported} RENAME TO {scope};
+
 -- name: differential synthese
 -- The observations changed since $4, of the sources and datasets asked for. A restricted one,
 -- when restricted observations stay home, is left out; one that a write since $4 made restricted
@@ -217,8 +222,9 @@ SELECT {columns}
  ORDER BY d.key;
 
 -- name: change log start
--- Whether every table of the export has its changes logged, and since when (the latest start).
-SELECT count(*) FILTER (WHERE l.table_name IS NULL), max(l.logged_since)::text
+-- Whether every table of the export has its changes logged, since when (the latest start), and
+-- whether $1 (the export's since) is earlier.
+SELECT count(*) FILTER (WHERE l.table_name IS NULL), max(l.logged_since)::text, $1::timestamptz < max(l.logged_since)
   FROM (VALUES ('gn_synthese.t_sources'), ('utilisateurs.bib_organismes'), ('utilisateurs.t_roles'),
                ('gn_meta.t_acquisition_frameworks'), ('gn_meta.t_datasets'), ('gn_synthese.synthese')) AS v(name)
   LEFT JOIN sinp_import.logged_tables AS l ON l.table_name = v.name;

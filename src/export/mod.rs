@@ -77,14 +77,19 @@ pub(crate) fn check_options(options: &ExportOptions) -> LoadResult<()> {
 
 /// A differential export needs the change log on every table, begun before `since`.
 fn check_change_log(since: pgrx::datum::TimestampWithTimeZone) -> LoadResult<()> {
-    let (missing, start) = Spi::connect(|client| {
+    let (missing, start, before) = Spi::connect(|client| {
         let row = client
-            .select(select::statement("change log start"), Some(1), &[])
+            .select(
+                select::statement("change log start"),
+                Some(1),
+                &[since.into()],
+            )
             .map_err(spi_error)?
             .first();
         Ok::<_, LoadError>((
             row.get::<i64>(1).map_err(spi_error)?.unwrap_or(0),
             row.get::<String>(2).map_err(spi_error)?,
+            row.get::<bool>(3).map_err(spi_error)?.unwrap_or(false),
         ))
     })?;
     if missing > 0 {
@@ -95,12 +100,6 @@ fn check_change_log(since: pgrx::datum::TimestampWithTimeZone) -> LoadResult<()>
             before_start: false,
         });
     }
-    let before = Spi::get_one_with_args::<bool>(
-        "SELECT $1 < max(logged_since) FROM sinp_import.logged_tables",
-        &[since.into()],
-    )
-    .map_err(spi_error)?
-    .unwrap_or(false);
     if before {
         return Err(LoadError::ChangeLog {
             message: "since is earlier than the change log's start".into(),
@@ -182,10 +181,12 @@ pub(crate) fn write_archive(
     if differential {
         for entity in EXPORTED_ORDER {
             let entity = entity_by_name(entity);
-            Spi::run(&format!(
-                "ALTER TABLE pg_temp.{} RENAME TO {}",
-                select::exported_table(entity),
-                select::scope_table(entity)
+            Spi::run(&crate::load::sql::render(
+                select::statement("scope"),
+                &[
+                    ("exported", &select::exported_table(entity)),
+                    ("scope", &select::scope_table(entity)),
+                ],
             ))
             .map_err(spi_error)?;
         }

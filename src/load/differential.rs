@@ -18,7 +18,7 @@ pub const OUT_OF_STEP_LINES: i64 = 1000;
 
 /// sinp_import.restricted_condition('t'), or NULL where the extension's objects predate it (a
 /// library newer than them, before ALTER EXTENSION ... UPDATE, still loads).
-fn stored_restricted_condition() -> LoadResult<String> {
+pub(super) fn stored_restricted_condition() -> LoadResult<String> {
     let defined = Spi::get_one::<bool>(
         "SELECT pg_catalog.to_regprocedure('sinp_import.restricted_condition(text)') IS NOT NULL",
     )

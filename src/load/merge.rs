@@ -386,9 +386,7 @@ pub fn log_written() -> LoadResult<()> {
     )
     .map_err(spi_error)?
     .unwrap_or(false);
-    let restricted = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('t')")
-        .map_err(spi_error)?
-        .unwrap_or_else(|| "true".to_string());
+    let restricted = super::differential::stored_restricted_condition()?;
     let mut reads = vec!["sinp_written"];
     if staged_synthese {
         reads.push(&synthese_stage);
