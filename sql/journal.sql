@@ -2,6 +2,20 @@
 -- replaces, and a helper of the checks. They belong to the extension (its data is dumped by
 -- pg_dump); the target tables do not.
 
+-- Archives are UTF-8, and GeoNature's nomenclatures hold characters most other encodings cannot
+-- store: the extension is installed in UTF8 databases only, so that no load or export converts.
+DO $encoding$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() <> 'UTF8' THEN
+        RAISE EXCEPTION USING ERRCODE = '0A000',
+              MESSAGE = pg_catalog.format('sinp_import needs a database whose encoding is UTF8, not %s',
+                                          pg_catalog.getdatabaseencoding()),
+              DETAIL = 'SINP archives are UTF-8, and GeoNature''s nomenclatures hold characters other encodings cannot store.',
+              HINT = 'Create the database with CREATE DATABASE ... ENCODING ''UTF8'' TEMPLATE template0, and install the extension there.';
+    END IF;
+END
+$encoding$;
+
 CREATE TABLE sinp_import.imports (
     import_id        bigserial PRIMARY KEY,
     archive_name     text NOT NULL,

@@ -72,6 +72,16 @@ check "the load is applied, the hostile taxref_version stored as written" $DB_QU
 rm -rf "$hostile_dir"
 "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_QUOTES WITH (FORCE)"
 
+echo "# a database whose encoding is not UTF8"
+DB_LATIN1=sinp_e2e_latin1
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_LATIN1 WITH (FORCE)" \
+  -c "CREATE DATABASE $DB_LATIN1 ENCODING 'LATIN1' LOCALE 'C' TEMPLATE template0"
+check_error "the extension is not installed there: 0A000, with a HINT" $DB_LATIN1 \
+  "CREATE EXTENSION sinp_import CASCADE" 0A000
+check "and nothing is left of it, nor of what CASCADE installed" $DB_LATIN1 \
+  "SELECT count(*) FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql'" "0"
+"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB_LATIN1 WITH (FORCE)"
+
 echo "# a role that may only read cannot keep loads waiting"
 "${PSQL[@]}" -c "DROP ROLE IF EXISTS sinp_e2e_idler" -c "CREATE ROLE sinp_e2e_idler LOGIN"
 psql_db $DB_PATH -c "GRANT USAGE ON SCHEMA sinp_import TO sinp_e2e_idler" \

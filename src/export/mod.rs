@@ -1,9 +1,10 @@
 //! sinp_import.export_archive_bytes: the target's rows written as an archive of format 1.0 in the
-//! dialect load_archive reads (docs/export.md). Each file is read through a cursor, a batch at a
-//! time, and written into the ZIP as it comes: memory holds one batch, not the export.
+//! dialect load_archive reads (docs/export.md). Each file's rows are written into the archive as
+//! the executor makes them (export/rows.rs): memory holds one row, not the export.
 
 pub mod output;
 pub mod pipeline;
+pub mod rows;
 pub mod select;
 
 use std::io::{Cursor, Write};
@@ -36,9 +37,6 @@ fn entity_by_name(name: &str) -> &'static crate::spec::Entity {
 
 /// The description of the additional fields (FORMAT.md §6).
 const ADDITIONAL_FIELDS_FILE: &str = "meta_additional_data.csv";
-
-/// Rows fetched from a cursor at a time.
-const BATCH: i64 = 10_000;
 
 /// What goes out.
 pub struct ExportOptions {
@@ -326,7 +324,8 @@ struct ActionCounts {
 }
 
 /// Writes the rows of `query` (every column text, in the file's order) to `tsv`, counting them
-/// by the action in column `action`.
+/// by the action in column `action`. The executor hands each row over as it makes it
+/// (export/rows.rs): memory holds one row.
 fn write_rows<W: Write>(
     tsv: &mut TsvWriter<W>,
     file: &str,
@@ -335,31 +334,13 @@ fn write_rows<W: Write>(
     action: Option<usize>,
     counts: &mut ActionCounts,
 ) -> LoadResult<()> {
-    let columns = tsv.columns();
-    Spi::connect(|client| -> LoadResult<()> {
-        let mut cursor = client.try_open_cursor(query, args).map_err(spi_error)?;
-        loop {
-            let batch = cursor.fetch(BATCH).map_err(spi_error)?;
-            if batch.is_empty() {
-                break;
-            }
-            let mut values: Vec<Option<String>> = Vec::with_capacity(columns);
-            for row in batch {
-                values.clear();
-                for i in 1..=columns {
-                    values.push(row.get::<String>(i).map_err(spi_error)?);
-                }
-                match action.and_then(|i| values[i].as_deref()) {
-                    Some("D") => counts.deleted += 1,
-                    Some("U") => counts.updated += 1,
-                    _ => counts.inserted += 1,
-                }
-                tsv.write_record(values.iter().map(|v| v.as_deref()))
-                    .map_err(io_error(file))?;
-            }
-            // The batch's tuples are freed now, not when the export ends.
-            unsafe { pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable) };
+    let mut sink = |values: &[Option<&[u8]>]| -> std::io::Result<()> {
+        match action.and_then(|i| values.get(i).copied().flatten()) {
+            Some(b"D") => counts.deleted += 1,
+            Some(b"U") => counts.updated += 1,
+            _ => counts.inserted += 1,
         }
-        Ok(())
-    })
+        tsv.write_record_bytes(values.iter().copied())
+    };
+    rows::send_rows(query, args, file, &mut sink)
 }

@@ -464,6 +464,49 @@ mod tests {
         assert_eq!(written_tables(), original);
     }
 
+    #[pg_test]
+    fn values_stored_compressed_or_out_of_line_go_out_whole() {
+        setup_target();
+        let before = baseline();
+        let archive = sinp_bench::synthetic_archive_bytes(&small_options());
+        load_bytes(&archive, "2020-08-26_sinp_paca_export.zip", "strict", false);
+        // One comment that compresses well, one that hardly does, both holding what the dialect
+        // escapes and what it passes through.
+        Spi::run(
+            "UPDATE gn_synthese.synthese SET comment_description = repeat(E'é\\t\"q\" \\\\N\\n', 40000)
+              WHERE id_synthese = (SELECT min(id_synthese) FROM gn_synthese.synthese);
+             UPDATE gn_synthese.synthese
+                SET comment_description = (SELECT string_agg(md5(i::text) || E'\\r✓', '' ORDER BY i) FROM generate_series(1, 6000) AS i)
+              WHERE id_synthese = (SELECT max(id_synthese) FROM gn_synthese.synthese)",
+        )
+        .unwrap();
+        let stored = || {
+            text(
+                "SELECT string_agg(md5(comment_description) || ' ' || length(comment_description), ','
+                                   ORDER BY unique_id_sinp)
+                   FROM gn_synthese.synthese WHERE length(comment_description) > 10000",
+            )
+            .unwrap()
+        };
+        // Values this long are never kept plain in a row of an 8 kB page: compressed, or in the
+        // TOAST table, and the export reads them detoasted.
+        assert_eq!(
+            count("SELECT count(*) FROM gn_synthese.synthese WHERE length(comment_description) > 100000"),
+            2
+        );
+        let original = stored();
+        let exported = export(true);
+        empty_target(&before);
+        let reloaded = load_bytes(
+            &exported,
+            "2026-12-01_sinp_paca_export.zip",
+            "strict",
+            false,
+        );
+        assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+        assert_eq!(stored(), original);
+    }
+
     #[pg_test(error = "invalid format: \"rar\"")]
     fn an_unknown_format_is_refused() {
         setup_target();

@@ -6,15 +6,31 @@ use std::io::{self, Write};
 
 /// Appends one field's encoding to `out`.
 pub fn encode_field(value: Option<&str>, out: &mut Vec<u8>) {
+    encode_field_bytes(value.map(str::as_bytes), out)
+}
+
+/// Whether a byte is written otherwise than as itself.
+fn is_special(byte: u8) -> bool {
+    matches!(byte, b'\\' | b'\t' | b'\n' | b'\r' | 0x0B | b'"')
+}
+
+/// Appends the encoding of one field given as UTF-8 bytes (the text of a database value as it is
+/// stored): escapes are all ASCII, so the bytes of other characters pass through unchanged.
+pub fn encode_field_bytes(value: Option<&[u8]>, out: &mut Vec<u8>) {
     let Some(text) = value else {
         out.extend_from_slice(b"\\N");
         return;
     };
-    let quoted = text.contains('"');
+    // Most values hold nothing to escape: copied at once.
+    if !text.iter().copied().any(is_special) {
+        out.extend_from_slice(text);
+        return;
+    }
+    let quoted = text.contains(&b'"');
     if quoted {
         out.push(b'"');
     }
-    for byte in text.bytes() {
+    for &byte in text {
         match byte {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\t' => out.extend_from_slice(b"\\t"),
@@ -62,13 +78,21 @@ impl<W: Write> TsvWriter<W> {
         &mut self,
         values: impl IntoIterator<Item = Option<&'a str>>,
     ) -> io::Result<()> {
+        self.write_record_bytes(values.into_iter().map(|v| v.map(str::as_bytes)))
+    }
+
+    /// Writes a record whose values are UTF-8 bytes.
+    pub fn write_record_bytes<'a>(
+        &mut self,
+        values: impl IntoIterator<Item = Option<&'a [u8]>>,
+    ) -> io::Result<()> {
         self.line.clear();
         let mut n = 0;
         for value in values {
             if n > 0 {
                 self.line.push(b'\t');
             }
-            encode_field(value, &mut self.line);
+            encode_field_bytes(value, &mut self.line);
             n += 1;
         }
         if n != self.columns {
