@@ -137,6 +137,18 @@ pub(super) fn empty_target(baseline: &BTreeMap<&str, i64>) {
     .unwrap();
 }
 
+/// Empties the target of what the loads wrote (back to `before`) and loads `archive` into it.
+fn reload(before: &BTreeMap<&str, i64>, archive: &[u8], name: &str) {
+    empty_target(before);
+    assert_eq!(
+        count("SELECT count(*) FROM gn_synthese.synthese"),
+        0,
+        "the target was emptied"
+    );
+    let reloaded = load_bytes(archive, name, "strict", false);
+    assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+}
+
 pub(super) fn baseline() -> BTreeMap<&'static str, i64> {
     BTreeMap::from([
         (
@@ -199,15 +211,7 @@ fn round_trip(archive: &[u8], name: &str) -> BTreeMap<String, String> {
     .unwrap();
     let exported = export(true);
 
-    empty_target(&before);
-    assert_ne!(written_tables(), original, "the target was emptied");
-    let reloaded = load_bytes(
-        &exported,
-        "2026-12-01_sinp_paca_export.zip",
-        "strict",
-        false,
-    );
-    assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+    reload(&before, &exported, "2026-12-01_sinp_paca_export.zip");
     for (a, b) in original.lines().zip(written_tables().lines()) {
         assert_eq!(b, a, "after the round trip");
     }
@@ -339,14 +343,7 @@ mod tests {
                 WHERE d.unique_dataset_id = current_setting('sinp_test.dataset')::uuid AND c.id_role IS NOT NULL) AS named");
         assert_eq!(records("user.csv"), named_users);
         // Every link resolves on a target that holds none of it.
-        empty_target(&before);
-        let reloaded = load_bytes(
-            &exported,
-            "2026-12-01_sinp_paca_dataset.zip",
-            "strict",
-            false,
-        );
-        assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+        reload(&before, &exported, "2026-12-01_sinp_paca_dataset.zip");
         assert_eq!(
             count("SELECT count(*) FROM gn_synthese.synthese"),
             observations
@@ -458,9 +455,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert!(tar.starts_with(b"BZh"), "a bzip2 stream");
-        empty_target(&before);
-        let reloaded = load_bytes(&tar, "2026-12-01_sinp_paca_export.tar.bz2", "strict", false);
-        assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+        reload(&before, &tar, "2026-12-01_sinp_paca_export.tar.bz2");
         assert_eq!(written_tables(), original);
     }
 
@@ -496,14 +491,7 @@ mod tests {
         );
         let original = stored();
         let exported = export(true);
-        empty_target(&before);
-        let reloaded = load_bytes(
-            &exported,
-            "2026-12-01_sinp_paca_export.zip",
-            "strict",
-            false,
-        );
-        assert!(reloaded.iter().all(|r| r.0 == "applied"), "{reloaded:?}");
+        reload(&before, &exported, "2026-12-01_sinp_paca_export.zip");
         assert_eq!(stored(), original);
     }
 
