@@ -42,22 +42,28 @@ fn actions(archive: &[u8], file: &str) -> BTreeMap<String, usize> {
     by_action
 }
 
+/// A target with the change log, the base archive loaded: what the target held before it.
+fn logged_base() -> BTreeMap<&'static str, i64> {
+    setup_target();
+    Spi::run("SELECT sinp_import.log_changes()").unwrap();
+    let before = baseline();
+    let loaded = load_bytes(
+        &sinp_bench::synthetic_archive_bytes(&base()),
+        "2020-08-26_sinp_paca_diff.zip",
+        "strict",
+        false,
+    );
+    assert!(loaded.iter().all(|r| r.0 == "applied"), "{loaded:?}");
+    before
+}
+
 #[pg_schema]
 mod tests {
     use super::*;
 
     #[pg_test]
     fn a_receiver_in_step_at_t_is_in_step_again_after_the_export_since_t() {
-        setup_target();
-        Spi::run("SELECT sinp_import.log_changes()").unwrap();
-        let before = baseline();
-        let loaded = load_bytes(
-            &sinp_bench::synthetic_archive_bytes(&base()),
-            "2020-08-26_sinp_paca_diff.zip",
-            "strict",
-            false,
-        );
-        assert!(loaded.iter().all(|r| r.0 == "applied"), "{loaded:?}");
+        let before = logged_base();
         // The receiver's copy at T.
         let full = Spi::get_one::<Vec<u8>>(
             "SELECT sinp_import.export_archive_bytes(include_restricted => true)",
@@ -161,15 +167,7 @@ mod tests {
 
     #[pg_test]
     fn an_observation_restricted_since_is_withdrawn_and_deletions_filter_by_source() {
-        setup_target();
-        Spi::run("SELECT sinp_import.log_changes()").unwrap();
-        let loaded = load_bytes(
-            &sinp_bench::synthetic_archive_bytes(&base()),
-            "2020-08-26_sinp_paca_diff.zip",
-            "strict",
-            false,
-        );
-        assert!(loaded.iter().all(|r| r.0 == "applied"), "{loaded:?}");
+        logged_base();
         mark_since();
         let restricted = Spi::get_one::<String>("SELECT sinp_import.restricted_condition('s')")
             .unwrap()
@@ -230,16 +228,7 @@ mod tests {
 
     #[pg_test]
     fn a_load_that_makes_an_observation_restricted_withdraws_it_and_nothing_else() {
-        setup_target();
-        Spi::run("SELECT sinp_import.log_changes()").unwrap();
-        let before = baseline();
-        let loaded = load_bytes(
-            &sinp_bench::synthetic_archive_bytes(&base()),
-            "2020-08-26_sinp_paca_diff.zip",
-            "strict",
-            false,
-        );
-        assert!(loaded.iter().all(|r| r.0 == "applied"), "{loaded:?}");
+        let before = logged_base();
         let restricted = text("SELECT sinp_import.restricted_condition('s')").unwrap();
         let full = || {
             Spi::get_one::<Vec<u8>>(
