@@ -57,6 +57,23 @@ fn logged_base() -> BTreeMap<&'static str, i64> {
     before
 }
 
+/// Makes the first unrestricted observation confidential (FORMAT.md §5) by a plain UPDATE, as
+/// GeoNature's interface would; its UUID. `restricted` is restricted_condition('s').
+fn make_confidential(restricted: &str) -> String {
+    let uuid = text(&format!(
+        "SELECT min(s.unique_id_sinp::text) FROM gn_synthese.synthese AS s WHERE NOT {restricted}"
+    ))
+    .unwrap();
+    Spi::run_with_args(
+        "UPDATE gn_synthese.synthese AS s
+            SET additional_data = coalesce(s.additional_data, '{}') || jsonb_build_object('confidential', true)
+          WHERE s.unique_id_sinp = $1::uuid",
+        &[uuid.as_str().into()],
+    )
+    .unwrap();
+    uuid
+}
+
 #[pg_schema]
 mod tests {
     use super::*;
@@ -173,17 +190,7 @@ mod tests {
             .unwrap()
             .unwrap();
         // An unrestricted observation made confidential (FORMAT.md §5).
-        let made_private = text(&format!(
-            "SELECT min(s.unique_id_sinp::text) FROM gn_synthese.synthese AS s WHERE NOT {restricted}"
-        ))
-        .unwrap();
-        Spi::run_with_args(
-            "UPDATE gn_synthese.synthese AS s
-                SET additional_data = coalesce(s.additional_data, '{}') || jsonb_build_object('confidential', true)
-              WHERE s.unique_id_sinp = $1::uuid",
-            &[made_private.as_str().into()],
-        )
-        .unwrap();
+        let made_private = make_confidential(&restricted);
         assert_eq!(
             Spi::get_one_with_args::<i64>(
                 &format!("SELECT count(*) FROM gn_synthese.synthese AS s WHERE {restricted} AND s.unique_id_sinp = $1::uuid"),
@@ -239,17 +246,7 @@ mod tests {
         };
         let as_it_was = full();
         // The provider's next version of one observation: confidential (its date moves on).
-        let made_private = text(&format!(
-            "SELECT min(s.unique_id_sinp::text) FROM gn_synthese.synthese AS s WHERE NOT {restricted}"
-        ))
-        .unwrap();
-        Spi::run_with_args(
-            "UPDATE gn_synthese.synthese AS s
-                SET additional_data = coalesce(s.additional_data, '{}') || jsonb_build_object('confidential', true)
-              WHERE s.unique_id_sinp = $1::uuid",
-            &[made_private.as_str().into()],
-        )
-        .unwrap();
+        let made_private = make_confidential(&restricted);
         let next_version = full();
         // The database as it was, then that version loaded after T.
         empty_target(&before);
